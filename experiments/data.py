@@ -1,0 +1,331 @@
+"""Find, download, decode and cache the two datasets; nothing here knows about Keras.
+
+A dataset is 28×28 uint8 images and int labels 0–9. Its ``checksum`` is the SHA-256 of the
+decoded arrays, so the zip, the folder tree and the converted official archive of the same
+images give the same checksum (and the same results-store keys).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from report.checksums import file_sha256
+from report.errors import DataError
+
+NUM_CLASSES = 10
+IMAGE_SIDE = 28
+CIFAR_TRAIN_PER_CLASS = 1000
+CIFAR_TEST_PER_CLASS = 100
+CIFAR_CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
+                     "dog", "frog", "horse", "ship", "truck")
+
+
+@dataclass(frozen=True)
+class Download:
+    """An official file, checked against its published SHA-256 after download."""
+
+    url: str
+    sha256: str
+    filename: str
+
+
+# The same mirrors and hashes keras.datasets uses.
+DOWNLOADS = {
+    "mnist": Download("https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+                      "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", "mnist.npz"),
+    "cifar10": Download("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                        "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+                        "cifar-10-python.tar.gz"),
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    x_train: np.ndarray  # (N, 28, 28) uint8
+    y_train: np.ndarray  # (N,) int64
+    x_test: np.ndarray
+    y_test: np.ndarray
+    checksum: str        # SHA-256 of the decoded arrays
+    source: str          # where the images came from, for the provenance appendix
+
+
+def cache_dir() -> Path:
+    """Where downloads and decoded copies live: $MKREPORT_CACHE_DIR, else the XDG user cache."""
+    if os.environ.get("MKREPORT_CACHE_DIR"):
+        return Path(os.environ["MKREPORT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mkreport"
+
+
+def search_dirs(data_dir: Path | None) -> list[Path]:
+    """--data-dir (or $MKREPORT_DATA_DIR, which click maps onto it), then the user cache."""
+    dirs = [Path(data_dir)] if data_dir else []
+    return dirs + [cache_dir()]
+
+
+def arrays_checksum(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(str(array.dtype).encode() + str(array.shape).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def _checked_labels(labels: np.ndarray, where: str) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{where}: labels must be a 1-D array of integers")
+    if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+        raise DataError(f"{where}: labels out of range (found {labels.min()}…{labels.max()}, expected 0–9)")
+    return labels.astype(np.int64)
+
+
+def _checked_images(images: np.ndarray, where: str) -> np.ndarray:
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise DataError(f"{where}: images must be uint8 of shape (N, 28, 28), found "
+                        f"{images.dtype} {images.shape}")
+    return images
+
+
+def _make(name, x_train, y_train, x_test, y_test, source) -> Dataset:
+    x_train = _checked_images(x_train, f"{source} (train)")
+    x_test = _checked_images(x_test, f"{source} (test)")
+    y_train = _checked_labels(y_train, f"{source} (train)")
+    y_test = _checked_labels(y_test, f"{source} (test)")
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise DataError(f"{source}: number of images and labels differ")
+    return Dataset(name, x_train, y_train, x_test, y_test,
+                   arrays_checksum(x_train, y_train, x_test, y_test), source)
+
+
+# ---------------------------------------------------------------- MNIST
+
+def read_mnist_npz(path: Path) -> Dataset:
+    """The mnist.npz that keras.datasets.mnist caches; read without pickle."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = {"x_train", "y_train", "x_test", "y_test"} - set(archive.files)
+            if missing:
+                raise DataError(f"{path}: not an MNIST archive (missing {', '.join(sorted(missing))})")
+            arrays = [archive[key] for key in ("x_train", "y_train", "x_test", "y_test")]
+    except DataError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise DataError(f"{path}: corrupt or truncated MNIST archive ({error})") from None
+    return _make("mnist", *arrays, source=str(path))
+
+
+# ---------------------------------------------------------------- the course's CIFAR10 subset
+
+def _decode_png(data: bytes, where: str) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.mode != "L" or image.size != (IMAGE_SIDE, IMAGE_SIDE):
+                raise DataError(f"{where}: expected a 28×28 8-bit grayscale PNG, found mode "
+                                f"{image.mode} size {image.size[0]}×{image.size[1]}")
+            return np.asarray(image, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise DataError(f"{where}: not a readable PNG ({error})") from None
+
+
+def _split_entries(names: list[str], where: str) -> dict[str, list[tuple[int, str]]]:
+    """Group 'CIFAR10/<Split>/<class>/Image<n>.png' names by split, as (class, name), sorted."""
+    splits: dict[str, list[tuple[int, str]]] = {"Train": [], "Test": []}
+    for name in names:
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith("/") or ".." in parts or (len(parts) > 0 and ":" in parts[0]):
+            raise DataError(f"{where}: entry {name!r} leaves its folder; refusing the archive")
+        if not name.lower().endswith(".png"):
+            continue
+        if len(parts) < 4 or parts[-3] not in splits:
+            continue
+        label_text = parts[-2]
+        if not label_text.isdigit() or not 0 <= int(label_text) < NUM_CLASSES:
+            raise DataError(f"{where}: {name}: class folder {label_text!r} is not a label 0–9")
+        splits[parts[-3]].append((int(label_text), name))
+    for split, entries in splits.items():
+        if not entries:
+            raise DataError(f"{where}: no images under CIFAR10/{split}/<class>/")
+        entries.sort()
+    return splits
+
+
+def _decode_splits(splits, read_bytes, where) -> list[np.ndarray]:
+    arrays = []
+    for split in ("Train", "Test"):
+        entries = splits[split]
+        images = np.stack([_decode_png(read_bytes(name), f"{where}: {name}") for _, name in entries])
+        arrays += [images, np.array([label for label, _ in entries], dtype=np.int64)]
+    return arrays
+
+
+def read_cifar_zip(path: Path) -> Dataset:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            splits = _split_entries(archive.namelist(), str(path))
+            arrays = _decode_splits(splits, archive.read, str(path))
+    except DataError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        raise DataError(f"{path}: corrupt or truncated zip ({error})") from None
+    return _make("cifar10", *arrays, source=str(path))
+
+
+def read_cifar_folder(path: Path) -> Dataset:
+    root = Path(path)
+    names = [p.relative_to(root.parent).as_posix() for p in root.rglob("*.png")]
+    splits = _split_entries(names, str(root))
+    arrays = _decode_splits(splits, lambda name: (root.parent / name).read_bytes(), str(root))
+    return _make("cifar10", *arrays, source=str(root))
+
+
+def _to_course_image(row: np.ndarray) -> np.ndarray:
+    """One official CIFAR-10 row (3072 bytes, R,G,B planes of 32×32) → 28×28 grayscale."""
+    from PIL import Image
+
+    rgb = row.reshape(3, 32, 32).transpose(1, 2, 0)
+    gray = Image.fromarray(rgb, "RGB").convert("L")  # ITU-R 601-2 luma
+    return np.asarray(gray.resize((IMAGE_SIDE, IMAGE_SIDE), Image.BILINEAR), dtype=np.uint8)
+
+
+def _first_per_class(batches, per_class: int) -> tuple[np.ndarray, np.ndarray]:
+    chosen_rows, chosen_labels, counts = [], [], [0] * NUM_CLASSES
+    for data, labels in batches:
+        for row, label in zip(data, labels):
+            if counts[label] < per_class:
+                counts[label] += 1
+                chosen_rows.append(row)
+                chosen_labels.append(label)
+    order = np.argsort(chosen_labels, kind="stable")  # class by class, like the course's folders
+    images = np.stack([_to_course_image(chosen_rows[i]) for i in order])
+    return images, np.asarray(chosen_labels, dtype=np.int64)[order]
+
+
+def convert_official_cifar(archive_path: Path) -> Dataset:
+    """The official cifar-10-python.tar.gz → the course subset (first 1,000/100 per class).
+
+    The official batches are Python pickles; they are read only after the archive's SHA-256
+    matched the published one (see download), never from an unchecked file.
+    """
+    def batch(tar, member):
+        stream = tar.extractfile(member)
+        if stream is None:
+            raise DataError(f"{archive_path}: {member} is missing")
+        entry = pickle.load(stream, encoding="bytes")
+        return np.asarray(entry[b"data"], dtype=np.uint8), np.asarray(entry[b"labels"], dtype=np.int64)
+
+    try:
+        with tarfile.open(archive_path, "r:gz") as tar:
+            train = [batch(tar, f"cifar-10-batches-py/data_batch_{i}") for i in range(1, 6)]
+            test = [batch(tar, "cifar-10-batches-py/test_batch")]
+    except DataError:
+        raise
+    except (tarfile.TarError, OSError, EOFError, KeyError, pickle.UnpicklingError, gzip.BadGzipFile) as error:
+        raise DataError(f"{archive_path}: corrupt or truncated CIFAR-10 archive ({error})") from None
+    x_train, y_train = _first_per_class(train, CIFAR_TRAIN_PER_CLASS)
+    x_test, y_test = _first_per_class(test, CIFAR_TEST_PER_CLASS)
+    return _make("cifar10", x_train, y_train, x_test, y_test,
+                 source=f"{DOWNLOADS['cifar10'].url} (converted: grayscale, 28×28, first 1,000/100 per class)")
+
+
+# ---------------------------------------------------------------- download and decoded cache
+
+def download(spec: Download, destination: Path) -> Path:
+    """Fetch spec.url to destination atomically, refusing a file whose SHA-256 differs."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".download-")
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(spec.url, timeout=60) as response:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != spec.sha256:
+            raise DataError(f"download of {spec.url} has SHA-256 {digest.hexdigest()}, expected "
+                            f"{spec.sha256}; not using it")
+        os.replace(temporary, destination)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return destination
+
+
+def _cached_decode(source_file: Path, decode) -> Dataset:
+    """Decode once; later loads read the decoded arrays keyed by the source file's SHA-256."""
+    cached = cache_dir() / "decoded" / f"{source_file.name}-{file_sha256(source_file)[:20]}.npz"
+    if cached.exists():
+        try:
+            with np.load(cached, allow_pickle=False) as archive:
+                return Dataset(str(archive["name"]), archive["x_train"], archive["y_train"],
+                               archive["x_test"], archive["y_test"], str(archive["checksum"]),
+                               str(archive["source"]))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            pass  # a damaged cache entry is rebuilt below
+    dataset = decode(source_file)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=cached.parent, prefix=".decoded-", suffix=".npz")
+    with os.fdopen(handle, "wb") as out:
+        np.savez(out, name=dataset.name, x_train=dataset.x_train, y_train=dataset.y_train,
+                 x_test=dataset.x_test, y_test=dataset.y_test, checksum=dataset.checksum,
+                 source=dataset.source)
+    os.replace(temporary, cached)
+    return dataset
+
+
+def _missing(filename: str, dirs: list[Path], spec: Download, error: Exception) -> DataError:
+    where = ", ".join(str(d) for d in dirs)
+    return DataError(f"{filename} not found in {where}, and downloading {spec.url} failed ({error}). "
+                     f"Put {filename} in one of those folders, or pass --data-dir / set MKREPORT_DATA_DIR.")
+
+
+def load_mnist(data_dir: Path | None = None) -> Dataset:
+    dirs = search_dirs(data_dir)
+    for folder in dirs:
+        if (folder / "mnist.npz").is_file():
+            return read_mnist_npz(folder / "mnist.npz")
+    spec = DOWNLOADS["mnist"]
+    try:
+        path = download(spec, cache_dir() / spec.filename)
+    except (urllib.error.URLError, OSError) as error:
+        raise _missing("mnist.npz", dirs, spec, error) from None
+    dataset = read_mnist_npz(path)
+    return Dataset(**{**dataset.__dict__, "source": f"{spec.url} (downloaded to {path})"})
+
+
+def load_cifar10(data_dir: Path | None = None) -> Dataset:
+    dirs = search_dirs(data_dir)
+    for folder in dirs:
+        if (folder / "CIFAR10.zip").is_file():
+            return _cached_decode(folder / "CIFAR10.zip", read_cifar_zip)
+        if (folder / "CIFAR10").is_dir():
+            return read_cifar_folder(folder / "CIFAR10")
+    spec = DOWNLOADS["cifar10"]
+    archive = cache_dir() / spec.filename
+    if not archive.is_file():
+        try:
+            download(spec, archive)
+        except (urllib.error.URLError, OSError) as error:
+            raise _missing("CIFAR10.zip (or a CIFAR10/ folder)", dirs, spec, error) from None
+    return _cached_decode(archive, convert_official_cifar)
+
+
+LOADERS = {"mnist": load_mnist, "cifar10": load_cifar10}
+
+
+def load_dataset(name: str, data_dir: Path | None = None) -> Dataset:
+    return LOADERS[name](data_dir)

@@ -1,0 +1,134 @@
+"""Zeiler & Fergus's deconvnet: project one feature-map activation back to pixel space.
+
+The network below the chosen layer must be a stack of Conv2D (odd kernel, stride 1, "same"
+padding, ReLU) and MaxPooling2D(2) layers; whatever follows that layer is ignored.
+Going down, each max-pool is undone by unpooling with the switches recorded in the forward
+pass, each conv by rectifying the signal and filtering it with the transposed filters (no
+biases): Zeiler & Fergus (2014), section 2.1.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def conv_stack(model, layer_name: str) -> list:
+    """The model's layers from its input up to and including layer_name, checked for the rules above."""
+    import keras
+
+    stack = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel = layer.kernel_size
+            if (layer.strides != (1, 1) or layer.padding != "same" or kernel[0] % 2 == 0
+                    or kernel[1] % 2 == 0 or layer.activation is not keras.activations.relu
+                    or layer.dilation_rate != (1, 1)):
+                raise ValueError(f"layer {layer.name}: the deconvnet needs Conv2D with an odd kernel, "
+                                 "stride 1, 'same' padding and ReLU")
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            if layer.pool_size != (2, 2) or layer.strides != (2, 2) or layer.padding != "valid":
+                raise ValueError(f"layer {layer.name}: the deconvnet needs MaxPooling2D(2)")
+        else:
+            raise ValueError(f"layer {layer.name} ({type(layer).__name__}) comes before {layer_name!r}; "
+                             "the deconvnet handles only Conv2D and MaxPooling2D below the projected layer")
+        stack.append(layer)
+        if layer.name == layer_name:
+            return stack
+    raise ValueError(f"the model has no layer {layer_name!r}")
+
+
+def pool_switches(x: np.ndarray) -> np.ndarray:
+    """For each 2×2 window of x (N, H, W, C): which of its 4 cells held the maximum (0..3)."""
+    n, h, w, c = x.shape
+    windows = x[:, : h // 2 * 2, : w // 2 * 2].reshape(n, h // 2, 2, w // 2, 2, c)
+    return windows.transpose(0, 1, 3, 5, 2, 4).reshape(n, h // 2, w // 2, c, 4).argmax(axis=-1)
+
+
+def unpool(signal: np.ndarray, switches: np.ndarray, shape: tuple) -> np.ndarray:
+    """Place each value at the position its switch names; everything else is zero."""
+    n, hp, wp, c = signal.shape
+    cells = np.zeros((n, hp, wp, c, 4), dtype=signal.dtype)
+    np.put_along_axis(cells, switches[..., None], signal[..., None], axis=-1)
+    out = np.zeros(shape, dtype=signal.dtype)
+    out[:, : hp * 2, : wp * 2] = cells.reshape(n, hp, wp, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(n, hp * 2, wp * 2, c)
+    return out
+
+
+def transposed_filter(signal: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Filter with the transposed filters of a stride-1 'same' convolution (its input gradient)."""
+    import tensorflow as tf
+
+    n, h, w, _ = signal.shape
+    return tf.nn.conv2d_transpose(signal.astype(np.float32), kernel.astype(np.float32),
+                                  output_shape=(n, h, w, kernel.shape[2]), strides=1,
+                                  padding="SAME").numpy()
+
+
+def forward(stack, images: np.ndarray):
+    """Activations after every layer, and the switches of every pool."""
+    outputs, switches = [], {}
+    x = images.astype(np.float32)
+    for layer in stack:
+        if not hasattr(layer, "kernel"):
+            switches[layer.name] = pool_switches(x)
+        x = np.asarray(layer(x))
+        outputs.append(x)
+    return outputs, switches
+
+
+def backproject(stack, signal: np.ndarray, switches: dict, input_shape: tuple) -> np.ndarray:
+    """Take signal (activations of the stack's last layer) down to input space."""
+    for layer, below in zip(reversed(stack), reversed(_input_shapes(stack, input_shape))):
+        if hasattr(layer, "kernel"):
+            signal = transposed_filter(np.maximum(signal, 0), np.asarray(layer.kernel))
+        else:
+            signal = unpool(signal, switches[layer.name], below)
+    return signal
+
+
+def _input_shapes(stack, input_shape: tuple) -> list[tuple]:
+    """The shape entering each layer of the stack."""
+    shapes, (n, h, w, c) = [], input_shape
+    for layer in stack:
+        shapes.append((n, h, w, c))
+        if hasattr(layer, "kernel"):
+            c = layer.filters
+        else:
+            h, w = h // 2, w // 2
+    return shapes
+
+
+def strongest(activations: np.ndarray, channel: int) -> np.ndarray:
+    """Keep only each image's strongest activation of one feature map; zero everything else."""
+    n = activations.shape[0]
+    flat = activations[..., channel].reshape(n, -1)
+    where = flat.argmax(axis=1)
+    kept = np.zeros_like(activations)
+    rows, cols = np.unravel_index(where, activations.shape[1:3])
+    kept[np.arange(n), rows, cols, channel] = flat[np.arange(n), where]
+    return kept
+
+
+def project(model, layer_name: str, images: np.ndarray, channel: int) -> np.ndarray:
+    """The strongest activation of feature map `channel` in `layer_name`, per image, in pixel space.
+
+    images: (N, H, W, C) float32. Returns an array of the images' shape.
+    """
+    stack = conv_stack(model, layer_name)
+    outputs, switches = forward(stack, images)
+    if not 0 <= channel < outputs[-1].shape[-1]:
+        raise ValueError(f"layer {layer_name} has {outputs[-1].shape[-1]} feature maps; no channel {channel}")
+    return backproject(stack, strongest(outputs[-1], channel), switches, images.shape)
+
+
+def receptive_field(stack, row: int, col: int, side: int) -> tuple[slice, slice]:
+    """Input rows and columns that can affect output position (row, col) of the stack's last layer."""
+    top, bottom, left, right = row, row, col, col
+    for layer in reversed(stack):
+        if hasattr(layer, "kernel"):
+            half = layer.kernel_size[0] // 2
+            top, bottom, left, right = top - half, bottom + half, left - half, right + half
+        else:
+            top, bottom, left, right = 2 * top, 2 * bottom + 1, 2 * left, 2 * right + 1
+    return slice(max(0, top), min(side, bottom + 1)), slice(max(0, left), min(side, right + 1))

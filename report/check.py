@@ -1,0 +1,98 @@
+"""`mkreport check`: is the built report complete, current and free of missing values?"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from .errors import MkreportError
+from .sections import SECTIONS
+
+# A number that failed to be computed, as Python or JavaScript would print it.
+MISSING_VALUE = re.compile(r"\b(nan|NaN|None|inf|undefined)\b")
+
+
+class _ReportParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.section_ids, self.text, self.meta = [], set(), [], {}
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        if tag == "section" and attrs.get("id"):
+            self.section_ids.add(attrs["id"])
+        if tag == "meta" and attrs.get("name"):
+            self.meta[attrs["name"]] = attrs.get("content", "")
+        if tag in ("style", "script"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+def _current_keys(ws) -> set[str]:
+    from .pipeline import analysis_result
+
+    keys = {key for _, key in ws.planned(SECTIONS)}
+    for section in SECTIONS:
+        if section.analysis:
+            try:
+                keys.add(analysis_result(ws, section.analysis, compute_if_missing=False).key)
+            except MkreportError:
+                pass
+    return keys
+
+
+def check_report(ws) -> list[str]:
+    output = ws.store.output
+    html_path, pdf_path = output / "report.html", output / "report.pdf"
+    problems = [f"{p} is missing" for p in (html_path, pdf_path) if not p.is_file()]
+    if problems:
+        return problems + ["run `mkreport all` to build it"]
+    parser = _ReportParser()
+    parser.feed(html_path.read_text(encoding="utf-8"))
+
+    for section in SECTIONS:
+        if f"sec-{section.name}" not in parser.section_ids:
+            problems.append(f"section {section.name} is not in the report (run `mkreport {section.name}`)")
+    for src in parser.images:
+        if not src or not (output / src).is_file():
+            problems.append(f"figure {src!r} referenced by report.html does not exist")
+    text = " ".join(parser.text)
+    for match in sorted(set(MISSING_VALUE.findall(text))):
+        problems.append(f"report.html prints a missing value: {match!r}")
+
+    used = set(parser.meta.get("mkreport-keys", "").split())
+    stale = _current_keys(ws) - used
+    if stale:
+        problems.append(f"report.html was built from other results than the current config's "
+                        f"({len(stale)} current result(s) not in it); run `mkreport render`")
+    if pdf_path.stat().st_mtime < html_path.stat().st_mtime - 1:
+        problems.append("report.pdf is older than report.html; run `mkreport render`")
+    problems += _check_pdf(pdf_path)
+    return problems
+
+
+def _check_pdf(path) -> list[str]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        pages = len(reader.pages)
+        outline = reader.outline
+    except (PdfReadError, OSError, ValueError) as error:
+        return [f"report.pdf cannot be read: {error}"]
+    problems = []
+    if pages < 2:
+        problems.append(f"report.pdf has only {pages} page(s)")
+    if not outline:
+        problems.append("report.pdf has no bookmarks")
+    return problems

@@ -1,0 +1,167 @@
+"""The `mkreport` command: options become arguments to one function each; exit codes live in main()."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ConfigError, MkreportError
+from .sections import SECTIONS
+
+INTERRUPTED = 130
+
+
+def _check_output(output: Path) -> Path:
+    if output.exists() and not output.is_dir():
+        raise ConfigError(f"--output {output} is a file, not a folder")
+    probe = output if output.exists() else next((p for p in output.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK):
+        raise ConfigError(f"--output {output}: {probe} is not writable")
+    return output
+
+
+def common_options(command):
+    """--config, --profile, --data-dir, --output, --force on every command that builds."""
+    @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+                  help="TOML file overriding the shipped defaults key by key.")
+    @click.option("--profile", type=click.Choice(["full", "quick", "smoke"]), default="full",
+                  show_default=True, help="Training budget: full (the assignment's), quick, or smoke (CI).")
+    @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="MKREPORT_DATA_DIR",
+                  help="Folder holding CIFAR10.zip and mnist.npz [env: MKREPORT_DATA_DIR].")
+    @click.option("--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+                  help="Folder for stored results and the report.")
+    @functools.wraps(command)
+    def wrapper(config_file, profile, data_dir, output, **kwargs):
+        from .config import load_config
+        from .pipeline import Workspace
+
+        config = load_config(config_file, profile)
+        return command(Workspace(config, _check_output(output), data_dir), **kwargs)
+    return wrapper
+
+
+def build_options(command):
+    command = click.option("--force", is_flag=True, help="Retrain even when a result is stored.")(command)
+    return click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mkreport")
+def cli():
+    """Train every experiment of the assignment and render output/report.html and report.pdf."""
+
+
+def _build_and_render(ws, names, force, fail_fast, strict_render):
+    from .pipeline import build
+    from .render import render
+
+    with ws.store.lock():
+        tally = build(ws, names, force=force, fail_fast=fail_fast)
+        if tally.interrupted:
+            raise KeyboardInterrupt
+        rendered = render(ws, strict=strict_render)
+    click.echo(f"trained {tally.trained} run(s), reused {tally.reused}; wrote {rendered.html} and {rendered.pdf}")
+    for name, why in rendered.missing.items():
+        click.echo(f"not in the report yet: {name} ({why})", err=True)
+    if tally.failed:
+        raise MkreportError(f"{len(tally.failed)} run(s) failed: " + ", ".join(tally.failed))
+
+
+@cli.command("all")
+@common_options
+@build_options
+def all_command(ws, force, fail_fast):
+    """Train every section that is not stored yet, then render the report."""
+    _build_and_render(ws, [s.name for s in SECTIONS], force, fail_fast, strict_render=True)
+
+
+def _section_command(section):
+    @common_options
+    @build_options
+    def command(ws, force, fail_fast):
+        _build_and_render(ws, [section.name], force, fail_fast, strict_render=False)
+    command.__doc__ = (f"Run (or reuse) the section '{section.title}' and what it reads, "
+                       "then re-render the report with every section that has results.")
+    return cli.command(section.name)(command)
+
+
+for _section in SECTIONS:
+    _section_command(_section)
+
+
+@cli.command()
+@common_options
+def render(ws):
+    """Re-render the report from stored results; trains nothing."""
+    from .pipeline import metrics_csv
+    from .render import render as render_report
+
+    with ws.store.lock():
+        rendered = render_report(ws, strict=True)
+        ws.store.write_output("metrics.csv", metrics_csv(ws))
+    click.echo(f"wrote {rendered.html} and {rendered.pdf}")
+
+
+@cli.command()
+@common_options
+def check(ws):
+    """Validate a built report; exit 1 with a list of problems."""
+    from .check import check_report
+
+    problems = check_report(ws)
+    if problems:
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        raise MkreportError(f"the report has {len(problems)} problem(s)")
+    click.echo(f"report OK: {ws.store.output / 'report.html'} and report.pdf")
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Also give each run's key and stored path.")
+def status(ws, as_json):
+    """One row per run: section, config, seed and state (done, missing, failed, diverged, stale, corrupt)."""
+    from .pipeline import status_rows
+
+    rows = status_rows(ws)
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    width = max(len(r["config"]) for r in rows)
+    for row in rows:
+        click.echo(f"{row['section']:<10} {row['config']:<{width}}  seed {row['seed']:<3} {row['state']}")
+    counts = {}
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    click.echo(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+
+
+def main(argv=None) -> int:
+    """Entry point: one line per error, never a traceback; exit 0 / 1 / 2 / 130."""
+    try:
+        cli.main(args=argv, prog_name="mkreport", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("mkreport: interrupted", err=True)
+        sys.exit(INTERRUPTED)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("mkreport: interrupted; every finished run is kept in the store "
+                   "(`mkreport status` lists them)", err=True)
+        sys.exit(INTERRUPTED)
+    except MkreportError as error:
+        click.echo(f"mkreport: {error}", err=True)
+        sys.exit(error.exit_code)
+    except Exception as error:  # a bug in mkreport: still one line; MKREPORT_DEBUG=1 shows the traceback
+        if os.environ.get("MKREPORT_DEBUG"):
+            raise
+        click.echo(f"mkreport: internal error: {type(error).__name__}: {error} "
+                   "(set MKREPORT_DEBUG=1 for the traceback)", err=True)
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,184 @@
+"""Load the shipped defaults, apply a profile and a user's TOML file, and validate the result.
+
+The config is a plain nested dict: ``config["cnn"]["epochs"]``. ``config["profile"]`` names the
+profile it was built with.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from .errors import ConfigError
+
+PROFILES = ("full", "quick", "smoke")
+OPTIMIZERS = ("sgd", "adam", "adagrad")
+CELLS = ("rnn", "lstm", "gru")
+# Keys a profile may change: budgets, never which configurations form a grid.
+BUDGET_KEYS = ("epochs", "samples_per_epoch", "test_samples", "seeds")
+
+
+def _text(value):
+    return None if isinstance(value, str) else "a string"
+
+
+def _whole(minimum):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            return f"a whole number ≥ {minimum}"
+        return None
+    return check
+
+
+def _positive_number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "a number > 0"
+    if not math.isfinite(value) or value <= 0:
+        return "a finite number > 0"
+    return None
+
+
+def _fraction(value):
+    if _positive_number(value) or value >= 1:
+        return "a number between 0 and 1"
+    return None
+
+
+def _choice(allowed):
+    def check(value):
+        return None if value in allowed else "one of " + ", ".join(f'"{a}"' for a in allowed)
+    return check
+
+
+def _nonempty_list(item_check, what):
+    """A list of distinct values, each passing item_check."""
+    def check(value):
+        if not isinstance(value, list) or not value:
+            return f"a non-empty list of {what}"
+        for item in value:
+            if item_check(item):
+                return f"a non-empty list of {what}"
+        if len({repr(float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
+                for v in value}) != len(value):
+            return f"a list of distinct {what} (a value is repeated)"
+        return None
+    return check
+
+
+def _seed(value):
+    return _whole(0)(value)
+
+
+SCHEMA = {
+    "report": {"title": _text, "author": _text},
+    "cnn": {
+        "optimizers": _nonempty_list(_choice(OPTIMIZERS), "optimizers (" + ", ".join(OPTIMIZERS) + ")"),
+        "learning_rates": _nonempty_list(_positive_number, "finite numbers > 0"),
+        "epochs": _whole(1),
+        "batch_size": _whole(1),
+        "samples_per_epoch": _whole(1),
+        "test_samples": _whole(1),
+        "seeds": _nonempty_list(_seed, "whole numbers ≥ 0"),
+    },
+    "visualize": {
+        "images_per_class": _whole(1),
+        "feature_maps_shown": _whole(1),
+        "conv2_filters_shown": _whole(1),
+    },
+    "deconvnet": {
+        "feature_maps": _whole(1),
+        "top_images": _whole(1),
+        "occlusion_images": _whole(1),
+        "occlusion_patch": _whole(1),
+        "evolution_maps": _whole(1),
+    },
+    "rnn": {
+        "cells": _nonempty_list(_choice(CELLS), "cells (" + ", ".join(CELLS) + ")"),
+        "hidden_sizes": _nonempty_list(_whole(1), "whole numbers ≥ 1"),
+        "learning_rate": _positive_number,
+        "batch_size": _whole(1),
+        "epochs": _whole(1),
+        "samples_per_epoch": _whole(1),
+        "test_samples": _whole(1),
+        "seeds": _nonempty_list(_seed, "whole numbers ≥ 0"),
+    },
+    "compare": {
+        "optimizer": _choice(OPTIMIZERS),
+        "learning_rate": _positive_number,
+        "accuracy_thresholds": _nonempty_list(_fraction, "accuracies between 0 and 1"),
+    },
+}
+# Upper bounds that depend on the layer sizes of LeNet5 (32 and 64 feature maps).
+LIMITS = {("visualize", "feature_maps_shown"): 32, ("visualize", "conv2_filters_shown"): 64,
+          ("deconvnet", "feature_maps"): 32, ("deconvnet", "evolution_maps"): 32,
+          ("deconvnet", "occlusion_patch"): 28}
+
+
+def _read_toml(text: str, where: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{where}: not valid TOML ({error})") from None
+
+
+def shipped_defaults() -> dict:
+    text = resources.files("report").joinpath("defaults.toml").read_text(encoding="utf-8")
+    return _read_toml(text, "shipped defaults.toml")
+
+
+def read_user_file(path: Path) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config file {path} cannot be read: {error}") from None
+    return _read_toml(text, f"config file {path}")
+
+
+def _overlay(base: dict, overrides: dict, where: str, allowed_keys=None) -> None:
+    """Write overrides into base section by section, refusing unknown sections and keys."""
+    for section, table in overrides.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"{where}: unknown section [{section}]; known sections: "
+                              + ", ".join(SCHEMA))
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: [{section}] must be a table")
+        for key, value in table.items():
+            if key not in SCHEMA[section]:
+                raise ConfigError(f"{where}: unknown key {section}.{key}; known keys of [{section}]: "
+                                  + ", ".join(SCHEMA[section]))
+            if allowed_keys is not None and key not in allowed_keys:
+                raise ConfigError(f"{where}: a profile may change only budgets ({', '.join(allowed_keys)}), "
+                                  f"not {section}.{key}")
+            base[section][key] = value
+
+
+def validate(config: dict) -> None:
+    for section, checks in SCHEMA.items():
+        for key, check in checks.items():
+            if key not in config[section]:
+                raise ConfigError(f"{section}.{key} is missing")
+            value = config[section][key]
+            problem = check(value)
+            if problem is None and (section, key) in LIMITS and value > LIMITS[(section, key)]:
+                problem = f"at most {LIMITS[(section, key)]}"
+            if problem:
+                raise ConfigError(f"{section}.{key} = {value!r} is not allowed: expected {problem}")
+
+
+def load_config(path: Path | None = None, profile: str = "full") -> dict:
+    """Defaults, then the profile's budgets, then the user's file: a value the user sets wins."""
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    defaults = shipped_defaults()
+    profiles = defaults.pop("profiles", {})
+    config = copy.deepcopy(defaults)
+    _overlay(config, profiles.get(profile, {}), f"profile {profile}", allowed_keys=BUDGET_KEYS)
+    if path is not None:
+        _overlay(config, read_user_file(path), f"config file {path}")
+    validate(config)
+    config["profile"] = profile
+    return config

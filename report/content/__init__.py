@@ -1,0 +1,1 @@
+"""Template context for each section: pure functions of stored results, plus their figures."""

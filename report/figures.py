@@ -1,0 +1,122 @@
+"""Figures as PNG bytes: each function draws one figure from numbers, saves once, closes once."""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; set before pyplot is imported
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+DPI = 150  # sharp on paper, small enough that WeasyPrint embeds a dozen figures quickly
+METRIC_TITLES = {"train_accuracy": "train accuracy", "test_accuracy": "test accuracy",
+                 "train_loss": "train loss"}
+
+
+def to_png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
+                   metadata={"Software": None})  # no version stamp: same numbers, same bytes
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def learning_curves(summaries, metrics=("train_accuracy", "test_accuracy", "train_loss"),
+                    x_label="epoch", x_scale=1.0) -> bytes:
+    """One panel per metric; a line per configuration (mean over seeds) with a ±1 std band."""
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6))
+    colours = plt.cm.tab10(np.linspace(0, 1, 10))
+    for index, summary in enumerate(summaries):
+        for axis, metric in zip(np.atleast_1d(axes), metrics):
+            epochs, mean, std = summary.curve(metric)
+            if not len(epochs):
+                continue
+            x = epochs * x_scale
+            colour = colours[index % 10]
+            style = "-" if index < 10 else "--"
+            axis.plot(x, mean, style, color=colour, label=summary.label, marker="o", markersize=3)
+            axis.fill_between(x, mean - std, mean + std, color=colour, alpha=0.18, linewidth=0)
+    for axis, metric in zip(np.atleast_1d(axes), metrics):
+        axis.set_title(METRIC_TITLES.get(metric, metric))
+        axis.set_xlabel(x_label)
+        axis.grid(alpha=0.3)
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=min(5, max(1, len(labels))),
+                  fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.12))
+    figure.tight_layout()
+    return to_png(figure)
+
+
+def accuracy_heatmap(table: np.ndarray, row_labels, column_labels, annotations, title) -> bytes:
+    """table[i, j]: mean final test accuracy (nan where no seed finished)."""
+    figure, axis = plt.subplots(figsize=(1.4 * len(column_labels) + 2, 0.6 * len(row_labels) + 1.6))
+    image = axis.imshow(np.ma.masked_invalid(table), cmap="viridis", vmin=0, vmax=max(0.1, np.nanmax(table) if np.isfinite(table).any() else 1))
+    axis.set_xticks(range(len(column_labels)), column_labels)
+    axis.set_yticks(range(len(row_labels)), row_labels)
+    for (i, j), text in np.ndenumerate(annotations):
+        value = table[i, j]
+        axis.text(j, i, text, ha="center", va="center", fontsize=8,
+                  color="white" if not np.isfinite(value) or value < 0.6 * np.nanmax(table) else "black")
+    axis.set_title(title)
+    figure.colorbar(image, ax=axis, label="test accuracy")
+    figure.tight_layout()
+    return to_png(figure)
+
+
+def _normalise(tile: np.ndarray) -> np.ndarray:
+    """Scale one tile on its own to [0, 1]; a constant tile becomes mid-grey."""
+    low, high = float(tile.min()), float(tile.max())
+    return np.full_like(tile, 0.5, dtype=np.float32) if high - low < 1e-12 else (tile - low) / (high - low)
+
+
+def mosaic(tiles: np.ndarray, pad: int = 1, normalise: bool = True) -> np.ndarray:
+    """tiles (R, C, h, w) → one (R·(h+pad), C·(w+pad)) image, NaN between tiles (drawn white)."""
+    rows, cols, h, w = tiles.shape
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), np.nan, dtype=np.float32)
+    for r in range(rows):
+        for c in range(cols):
+            tile = _normalise(tiles[r, c]) if normalise else tiles[r, c]
+            out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = tile
+    return out
+
+
+def image_panels(panels: list[tuple[str, np.ndarray]], cmap="gray", colorbar_label=None,
+                 width: float = 7.0, height: float = 3.2) -> bytes:
+    """Side-by-side images with titles; NaN pixels show white."""
+    figure, axes = plt.subplots(1, len(panels), figsize=(width, height))
+    colour_map = plt.get_cmap(cmap).copy()
+    colour_map.set_bad("white")
+    for axis, (title, image) in zip(np.atleast_1d(axes), panels):
+        shown = axis.imshow(image, cmap=colour_map, interpolation="nearest")
+        axis.set_title(title, fontsize=9)
+        axis.axis("off")
+    if colorbar_label:
+        figure.colorbar(shown, ax=np.atleast_1d(axes).tolist(), label=colorbar_label, shrink=0.8)
+    return to_png(figure)
+
+
+def histograms(named: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
+    """One panel per layer: counts over bin edges, log scale."""
+    figure, axes = plt.subplots(1, len(named), figsize=(4.2 * len(named), 3.0))
+    for axis, (title, counts, edges) in zip(np.atleast_1d(axes), named):
+        axis.stairs(counts, edges, fill=True, alpha=0.7)
+        axis.set_yscale("log")
+        axis.set_title(title, fontsize=9)
+        axis.set_xlabel("activation (non-zero values)")
+        axis.set_ylabel("count")
+    figure.tight_layout()
+    return to_png(figure)
+
+
+def occlusion_figure(images: np.ndarray, maps: np.ndarray, titles: list[str]) -> bytes:
+    """Each image above the map of the true class's probability under the occluder."""
+    figure, axes = plt.subplots(2, len(images), figsize=(2.4 * len(images), 5.0), squeeze=False)
+    for index, (image, heat, title) in enumerate(zip(images, maps, titles)):
+        axes[0, index].imshow(image, cmap="gray", vmin=0, vmax=1)
+        axes[0, index].set_title(title, fontsize=8)
+        shown = axes[1, index].imshow(heat, cmap="magma", vmin=0, vmax=1)
+        for axis in axes[:, index]:
+            axis.axis("off")
+    figure.colorbar(shown, ax=axes[1, :].tolist(), label="p(true class)", shrink=0.8)
+    return to_png(figure)
