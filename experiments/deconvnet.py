@@ -15,6 +15,8 @@ def conv_stack(model, layer_name: str) -> list:
     """The model's layers from its input up to and including layer_name, checked for the rules above."""
     import keras
 
+    if layer_name not in [layer.name for layer in model.layers]:
+        raise ValueError(f"the model has no layer {layer_name!r}")
     stack = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):

@@ -1,0 +1,47 @@
+"""Shared fixtures: the real datasets, a private cache, and one smoke build reused by many tests."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("MKREPORT_DATA_DIR", REPO.parent / "shared" / "datasets"))
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """No test reads or writes the user's cache, nor another test's."""
+    monkeypatch.setenv("MKREPORT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "CIFAR10.zip").is_file() or not (DATA_DIR / "mnist.npz").is_file():
+        pytest.fail(f"the real datasets are expected in {DATA_DIR} (set MKREPORT_DATA_DIR)")
+    return DATA_DIR
+
+
+def run_cli(*args, env=None, cwd=None, check=False) -> subprocess.CompletedProcess:
+    """mkreport as a user runs it: a separate process, so exit codes and stderr are real."""
+    full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
+    result = subprocess.run([sys.executable, "-m", "report", *map(str, args)], capture_output=True, text=True,
+                            env=full_env, cwd=cwd or REPO)
+    if check and result.returncode != 0:
+        raise AssertionError(f"mkreport {' '.join(map(str, args))} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def smoke_build(tmp_path_factory, data_dir):
+    """One `mkreport all --profile smoke` on the real data; tests that change it copy it first."""
+    output = tmp_path_factory.mktemp("smoke") / "output"
+    cache = tmp_path_factory.mktemp("smoke-cache")
+    result = run_cli("all", "--profile", "smoke", "--output", output, "--data-dir", data_dir,
+                     env={"MKREPORT_CACHE_DIR": str(cache)}, check=True)
+    return {"output": output, "data_dir": data_dir, "cache": cache, "stdout": result.stdout,
+            "stderr": result.stderr}

@@ -1,0 +1,202 @@
+import hashlib
+import io
+import pickle
+import tarfile
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from experiments import data
+from report.errors import DataError
+
+
+def png(array, mode="L") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array, mode).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def tiny_images(train_per_class=2, test_per_class=1):
+    rng = np.random.default_rng(1)
+    entries = {}
+    for split, count in (("Train", train_per_class), ("Test", test_per_class)):
+        for label in range(10):
+            for n in range(count):
+                entries[f"CIFAR10/{split}/{label}/Image{n:05d}.png"] = rng.integers(0, 256, (28, 28), dtype=np.uint8)
+    return entries
+
+
+def write_zip(path, entries):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, value in entries.items():
+            archive.writestr(name, value if isinstance(value, bytes) else png(value))
+    return path
+
+
+def test_real_cifar_subset_matches_its_readme(data_dir):
+    dataset = data.load_cifar10(data_dir)
+    assert dataset.x_train.shape == (10_000, 28, 28) and dataset.x_test.shape == (1_000, 28, 28)
+    assert np.bincount(dataset.y_train).tolist() == [1000] * 10
+    assert np.bincount(dataset.y_test).tolist() == [100] * 10
+    assert dataset.x_train.mean() == pytest.approx(122.95, abs=0.01)
+    assert dataset.x_train.std() == pytest.approx(60.67, abs=0.01)
+
+
+def test_real_mnist_matches_its_readme(data_dir):
+    dataset = data.load_mnist(data_dir)
+    assert dataset.x_train.shape == (60_000, 28, 28) and dataset.x_test.shape == (10_000, 28, 28)
+    assert dataset.x_train.mean() == pytest.approx(33.318, abs=0.001)
+
+
+def test_zip_and_folder_give_the_same_data_and_checksum(tmp_path):
+    entries = tiny_images()
+    (tmp_path / "zipdir").mkdir()
+    zipped = data.load_cifar10(write_zip(tmp_path / "zipdir" / "CIFAR10.zip", entries).parent)
+    for name, array in entries.items():
+        target = tmp_path / "folderdir" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(png(array))
+    folder = data.load_cifar10(tmp_path / "folderdir")
+    assert zipped.checksum == folder.checksum
+    np.testing.assert_array_equal(zipped.x_train, folder.x_train)
+    assert zipped.y_train.tolist() == sorted([k for k in range(10)] * 2)
+    first = entries["CIFAR10/Train/0/Image00000.png"]
+    np.testing.assert_array_equal(zipped.x_train[0], first)
+
+
+def test_decoded_copy_is_cached_and_reused(tmp_path):
+    (tmp_path / "d").mkdir()
+    write_zip(tmp_path / "d" / "CIFAR10.zip", tiny_images())
+    first = data.load_cifar10(tmp_path / "d")
+    cached = list((data.cache_dir() / "decoded").glob("CIFAR10.zip-*.npz"))
+    assert cached
+    second = data.load_cifar10(tmp_path / "d")
+    assert second.checksum == first.checksum
+
+
+def official_cifar_archive(path, per_batch=30):
+    """A small cifar-10-python.tar.gz in the official layout: pickled dicts of 3072-byte rows."""
+    rng = np.random.default_rng(2)
+    with tarfile.open(path, "w:gz") as tar:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            rows = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
+            labels = [int(v) for v in rng.integers(0, 10, per_batch)]
+            if name == "test_batch":  # a known image: constant colour (R, G, B) = (200, 100, 50)
+                rows[0] = np.concatenate([np.full(1024, 200), np.full(1024, 100), np.full(1024, 50)])
+            payload = pickle.dumps({b"data": rows, b"labels": labels})
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return path
+
+
+def point_download_at(monkeypatch, name, path, sha256=None):
+    digest = sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
+    spec = data.Download(path.as_uri(), digest, data.DOWNLOADS[name].filename)
+    monkeypatch.setitem(data.DOWNLOADS, name, spec)
+    return spec
+
+
+def test_cifar_download_is_converted_to_the_course_subset(tmp_path, monkeypatch):
+    archive = official_cifar_archive(tmp_path / "official.tar.gz")
+    spec = point_download_at(monkeypatch, "cifar10", archive)
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    dataset = data.load_cifar10(empty)
+    assert dataset.x_train.shape[1:] == (28, 28) and dataset.x_train.dtype == np.uint8
+    assert len(dataset.x_train) == 150 and len(dataset.x_test) == 30  # fewer than 1,000/100 per class exist
+    assert list(dataset.y_train) == sorted(dataset.y_train)  # class by class, like the course's folders
+    assert spec.url in dataset.source and "converted" in dataset.source  # the report says which source
+    assert (data.cache_dir() / "cifar-10-python.tar.gz").is_file()
+    luma = round(200 * 0.299 + 100 * 0.587 + 50 * 0.114)
+    constant = [img for img in dataset.x_test if img.max() - img.min() <= 1]
+    assert constant and abs(int(constant[0][14, 14]) - luma) <= 1
+
+
+def test_mnist_download_from_the_mirror_format(tmp_path, monkeypatch):
+    rng = np.random.default_rng(3)
+    source = tmp_path / "mirror.npz"
+    np.savez(source, x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), y_train=np.arange(20) % 10,
+             x_test=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8), y_test=np.arange(5))
+    point_download_at(monkeypatch, "mnist", source)
+    (tmp_path / "empty").mkdir()
+    dataset = data.load_mnist(tmp_path / "empty")
+    assert len(dataset.x_train) == 20 and (data.cache_dir() / "mnist.npz").is_file()
+
+
+def test_download_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
+    source = tmp_path / "mirror.npz"
+    np.savez(source, x_train=np.zeros((1, 28, 28), np.uint8), y_train=[0], x_test=np.zeros((1, 28, 28), np.uint8), y_test=[0])
+    point_download_at(monkeypatch, "mnist", source, sha256="0" * 64)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="SHA-256"):
+        data.load_mnist(tmp_path / "empty")
+    assert not (data.cache_dir() / "mnist.npz").exists()
+
+
+def test_offline_and_absent_names_the_file_and_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(data.DOWNLOADS, "mnist", data.Download("http://127.0.0.1:9/mnist.npz", "0" * 64, "mnist.npz"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError) as error:
+        data.load_mnist(tmp_path / "empty")
+    message = str(error.value)
+    assert "mnist.npz not found" in message and str(tmp_path / "empty") in message and "MKREPORT_DATA_DIR" in message
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("garbage", "corrupt or truncated zip"),
+    ("truncated", "corrupt or truncated zip"),
+    ("wrong size", "28×28"),
+    ("wrong mode", "grayscale"),
+    ("bad label", "not a label 0–9"),
+    ("escaping path", "leaves its folder"),
+    ("not a png", "not a readable PNG"),
+])
+def test_bad_cifar_archives(tmp_path, damage, expected):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    entries = tiny_images()
+    path = folder / "CIFAR10.zip"
+    if damage == "wrong size":
+        entries["CIFAR10/Train/3/Image00000.png"] = np.zeros((32, 32), np.uint8)
+    if damage == "wrong mode":
+        entries["CIFAR10/Train/3/Image00000.png"] = png(np.zeros((28, 28, 3), np.uint8), "RGB")
+    if damage == "bad label":
+        entries["CIFAR10/Train/12/Image00000.png"] = np.zeros((28, 28), np.uint8)
+    if damage == "escaping path":
+        entries["CIFAR10/Train/../../../evil.png"] = np.zeros((28, 28), np.uint8)
+    if damage == "not a png":
+        entries["CIFAR10/Train/3/Image00000.png"] = b"this is text"
+    write_zip(path, entries)
+    if damage == "garbage":
+        path.write_bytes(b"PK\x03\x04 not really a zip")
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(DataError, match=expected):
+        data.load_cifar10(folder)
+    assert not (tmp_path / "evil.png").exists() and not (folder.parent.parent / "evil.png").exists()
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("truncated", "corrupt or truncated"),
+    ("labels out of range", "labels out of range"),
+    ("missing key", "missing x_test"),
+    ("pickled object", "corrupt or truncated"),
+])
+def test_bad_mnist_files(tmp_path, damage, expected):
+    path = tmp_path / "mnist.npz"
+    arrays = {"x_train": np.zeros((4, 28, 28), np.uint8), "y_train": np.arange(4),
+              "x_test": np.zeros((2, 28, 28), np.uint8), "y_test": np.arange(2)}
+    if damage == "labels out of range":
+        arrays["y_train"] = np.array([0, 1, 2, 12])
+    if damage == "missing key":
+        del arrays["x_test"]
+    if damage == "pickled object":  # np.load must not unpickle it
+        arrays["y_test"] = np.array([{"evil": 1}, {"evil": 2}], dtype=object)
+    np.savez(path, **arrays)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(DataError, match=expected):
+        data.load_mnist(tmp_path)
