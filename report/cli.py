@@ -5,23 +5,28 @@ import functools
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import ConfigError, MkreportError
+from .errors import ConfigError, Interrupted, MkreportError
 from .sections import SECTIONS
 
-INTERRUPTED = 130
+INTERRUPTED = Interrupted.exit_code
 
 
 def _check_output(output: Path) -> Path:
+    """The output folder exists and is writable, or the user is told so before any work starts."""
     if output.exists() and not output.is_dir():
         raise ConfigError(f"--output {output} is a file, not a folder")
-    probe = output if output.exists() else next((p for p in output.parents if p.exists()), Path("."))
-    if not os.access(probe, os.W_OK):
-        raise ConfigError(f"--output {output}: {probe} is not writable")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output):
+            pass
+    except OSError as error:
+        raise ConfigError(f"--output {output} is not writable ({error.strerror or error})") from None
     return output
 
 
@@ -63,7 +68,8 @@ def _build_and_render(ws, names, force, fail_fast, strict_render):
     with ws.store.lock():
         tally = build(ws, names, force=force, fail_fast=fail_fast)
         if tally.interrupted:
-            raise KeyboardInterrupt
+            raise Interrupted(f"interrupted; {tally.trained + tally.reused} finished run(s) are kept in the store "
+                              f"({tally.trained} trained now); run the same command to train the rest")
         rendered = render(ws, strict=strict_render)
     click.echo(f"trained {tally.trained} run(s), reused {tally.reused}; wrote {rendered.html} and {rendered.pdf}")
     for name, why in rendered.missing.items():

@@ -17,3 +17,9 @@ class DataError(MkreportError):
     """A dataset that is missing, corrupt or malformed: exit status 1."""
 
     exit_code = 1
+
+
+class Interrupted(MkreportError):
+    """Ctrl-C: what finished is kept; exit status 130 like any interrupted shell command."""
+
+    exit_code = 130

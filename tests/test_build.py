@@ -1,0 +1,123 @@
+"""The whole report on real data with the smoke profile, driven as a user drives it."""
+import csv
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def copy_build(smoke_build, tmp_path):
+    target = tmp_path / "output"
+    shutil.copytree(smoke_build["output"], target)
+    return target
+
+
+def cli(smoke_build, *args, output=None, **kwargs):
+    return run_cli(*args, "--output", output or smoke_build["output"], "--data-dir", smoke_build["data_dir"],
+                   env={"MKREPORT_CACHE_DIR": str(smoke_build["cache"])}, **kwargs)
+
+
+def test_smoke_build_writes_both_files_and_passes_check(smoke_build):
+    output = smoke_build["output"]
+    assert (output / "report.html").stat().st_size > 10_000
+    assert (output / "report.pdf").read_bytes().startswith(b"%PDF")
+    result = cli(smoke_build, "check", "--profile", "smoke")
+    assert result.returncode == 0, result.stderr
+    html = (output / "report.html").read_text()
+    for section in ("cnn", "visualize", "deconvnet", "rnn", "compare", "provenance"):
+        assert f'id="sec-{section}"' in html
+    assert "Traceback" not in smoke_build["stderr"]
+    assert "[19/19]" in smoke_build["stderr"] and "left" in smoke_build["stderr"]  # progress with ETA
+
+
+def test_metrics_csv_has_a_row_per_run_per_epoch(smoke_build):
+    with open(smoke_build["output"] / "metrics.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    for column in ("section", "config", "seed", "epoch", "train_loss", "train_accuracy", "test_accuracy", "train_seconds"):
+        assert column in rows[0]
+    runs = {(r["section"], r["config"], r["seed"]) for r in rows}
+    assert len([r for r in runs if r[0] == "cnn"]) == 9
+    assert len([r for r in runs if r[0] == "rnn"]) == 9
+    assert len([r for r in runs if r[0] == "cnn_mnist"]) == 1
+    assert len(rows) == 19 * 2
+    assert all(0.0 <= float(r["test_accuracy"]) <= 1.0 for r in rows)
+
+
+def test_second_run_trains_nothing(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    result = cli(smoke_build, "all", "--profile", "smoke", output=output)
+    assert result.returncode == 0, result.stderr
+    assert "trained 0 run(s), reused 19" in result.stdout
+
+
+def test_check_fails_on_a_deleted_figure(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    (output / "figures" / "cnn_curves.png").unlink()
+    result = cli(smoke_build, "check", "--profile", "smoke", output=output)
+    assert result.returncode == 1
+    assert "figures/cnn_curves.png" in result.stderr
+
+
+def test_check_fails_on_a_missing_value_and_a_missing_section(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    html = (output / "report.html").read_text()
+    html = html.replace('id="sec-rnn"', 'id="sec-other"').replace("What the numbers say", "What the numbers say: nan", 1)
+    (output / "report.html").write_text(html)
+    result = cli(smoke_build, "check", "--profile", "smoke", output=output)
+    assert result.returncode == 1
+    assert "section rnn is not in the report" in result.stderr and "'nan'" in result.stderr
+
+
+def test_changing_one_learning_rate_retrains_only_its_runs(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    config = tmp_path / "one-rate.toml"
+    config.write_text("[cnn]\nlearning_rates = [1e-2, 1e-3, 3e-4]\n")
+    result = cli(smoke_build, "cnn", "--profile", "smoke", "--config", config, output=output)
+    assert result.returncode == 0, result.stderr
+    assert "trained 3 run(s), reused 6" in result.stdout  # one new rate × three optimizers
+    rows = json.loads(cli(smoke_build, "status", "--profile", "smoke", "--config", config, "--json", output=output).stdout)
+    assert {r["state"] for r in rows} == {"done"}
+    assert any("lr=0.0003" in r["config"] for r in rows)
+
+
+def test_status_lists_every_run_and_finds_stale_and_corrupt_ones(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    rows = json.loads(cli(smoke_build, "status", "--profile", "smoke", "--json", output=output).stdout)
+    assert len(rows) == 19 and all(r["state"] == "done" for r in rows)
+    assert all(len(r["key"]) == 24 and r["path"].endswith(r["key"] + ".json") for r in rows)
+
+    victim = next(r for r in rows if r["section"] == "rnn")
+    with open(victim["path"], "r+") as stream:
+        text = stream.read()
+        stream.seek(0)
+        stream.write(text.replace('"test_accuracy": 0.', '"test_accuracy": 1.', 1))
+    config = tmp_path / "longer.toml"
+    config.write_text("[cnn]\nepochs = 3\n")
+    table = cli(smoke_build, "status", "--profile", "smoke", "--config", config, output=output).stdout
+    states = [line.split()[-1] for line in table.splitlines()[:-1]]
+    assert states.count("stale") == 9 and states.count("corrupt") == 1 and table.endswith("1 corrupt, 9 done, 9 stale\n")
+
+    rendered = cli(smoke_build, "render", "--profile", "smoke", output=output)
+    assert rendered.returncode == 1 and "Traceback" not in rendered.stderr
+    assert "mkreport rnn" in rendered.stderr
+
+
+def test_render_says_which_command_makes_missing_results(smoke_build, tmp_path):
+    result = cli(smoke_build, "render", "--profile", "smoke", output=tmp_path / "empty")
+    assert result.returncode == 1
+    assert "run `mkreport cnn` first" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_titles_and_labels_are_escaped(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    config = tmp_path / "evil.toml"
+    config.write_text('[report]\ntitle = "<script>alert(1)</script>"\nauthor = "A & B"\n')
+    result = cli(smoke_build, "render", "--profile", "smoke", "--config", config, output=output)
+    assert result.returncode == 0, result.stderr
+    html = (output / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "A &amp; B" in html
