@@ -1,0 +1,161 @@
+"""Interruption, kill -9, failures and divergence: nothing finished is lost, nothing wrong is shown as right."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from report import pipeline
+from report.config import load_config
+from report.pipeline import Workspace, build
+from tests.conftest import REPO, run_cli
+
+
+def start_training(output, data_dir, cache):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MKREPORT_CACHE_DIR=str(cache))
+    return subprocess.Popen([sys.executable, "-m", "report", "cnn", "--profile", "smoke", "--output", str(output),
+                             "--data-dir", str(data_dir)], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env=env, cwd=REPO)
+
+
+def wait_for_run(process, number, limit=120):
+    """Read progress until run `number` has started; the runs before it are stored by then."""
+    deadline = time.time() + limit
+    seen = []
+    while time.time() < deadline:
+        line = process.stderr.readline()
+        seen.append(line)
+        if line.startswith(f"[{number}/"):
+            return "".join(seen)
+    raise AssertionError("training did not reach run %d:\n%s" % (number, "".join(seen)))
+
+
+def no_temporaries(output):
+    return [p for p in output.rglob("*") if p.name.startswith(".") and p.suffix == ".tmp"]
+
+
+def states(output, data_dir, cache):
+    result = run_cli("status", "--profile", "smoke", "--json", "--output", output, "--data-dir", data_dir,
+                     env={"MKREPORT_CACHE_DIR": str(cache)}, check=True)
+    return [row["state"] for row in json.loads(result.stdout) if row["section"] == "cnn"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["ctrl-c", "kill -9"])
+def test_interrupted_grid_keeps_finished_runs_and_resumes(tmp_path, data_dir, how):
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    process = start_training(output, data_dir, cache)
+    wait_for_run(process, 3)
+    process.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)
+    if how == "ctrl-c":
+        assert process.returncode == 130
+        assert "interrupted; 2 finished run(s) are kept" in stderr and "Traceback" not in stderr
+    else:
+        assert process.returncode == -signal.SIGKILL
+    assert no_temporaries(output) == []
+    kept = states(output, data_dir, cache)
+    assert kept.count("done") == 2 and kept.count("missing") == 7
+
+    result = run_cli("cnn", "--profile", "smoke", "--output", output, "--data-dir", data_dir,
+                     env={"MKREPORT_CACHE_DIR": str(cache)}, check=True)
+    assert "trained 7 run(s), reused 2" in result.stdout
+
+
+def fake_result(params, accuracy=0.5, state="done"):
+    metrics = [{"epoch": e, "train_loss": 1.0, "train_accuracy": accuracy, "test_loss": 1.0,
+                "test_accuracy": accuracy, "train_seconds": 0.1, "eval_seconds": 0.01,
+                "samples_seen": e * params["samples_per_epoch"]} for e in range(1, params["epochs"] + 1)]
+    return {"state": state, "metrics": metrics if state == "done" else metrics[:1],
+            "diverged_epoch": None if state == "done" else 2, "parameters": 10,
+            "weights": [np.zeros(3, np.float32)],
+            "snapshots": {"conv1_kernel": np.zeros((params["epochs"] + 1, 5, 5, 1, 32), np.float32)}}
+
+
+@pytest.fixture
+def small_grid(tmp_path, data_dir):
+    config_file = tmp_path / "grid.toml"
+    config_file.write_text("[cnn]\noptimizers = [\"sgd\", \"adam\"]\nlearning_rates = [0.1, 0.01]\n")
+    return Workspace(load_config(config_file, "smoke"), tmp_path / "output", data_dir)
+
+
+def test_a_failing_run_is_stored_as_failed_and_the_grid_goes_on(small_grid, monkeypatch):
+    def train(params, seed, data, on_epoch=None):
+        if params["optimizer"] == "adam" and params["learning_rate"] == 0.1:
+            raise RuntimeError("out of memory")
+        return fake_result(params)
+
+    monkeypatch.setattr("experiments.training.train_run", train)
+    tally = pipeline.train_missing(small_grid, [s for s in pipeline.SECTIONS if s.name == "cnn"])
+    assert tally.trained == 3 and tally.failed == ["cnn/adam, lr=0.1/seed=0"]
+    rows = {(r["config"]): r["state"] for r in pipeline.status_rows(small_grid) if r["section"] == "cnn"}
+    assert rows["adam, lr=0.1"] == "failed" and rows["sgd, lr=0.1"] == "done"
+    failed = next(s for s in small_grid.store.records("cnn") if s.state == "failed")
+    assert failed.record["error"] == "RuntimeError: out of memory"
+
+    # the next run retries the failed run only
+    monkeypatch.setattr("experiments.training.train_run", lambda params, seed, data, on_epoch=None: fake_result(params))
+    tally = pipeline.train_missing(small_grid, [s for s in pipeline.SECTIONS if s.name == "cnn"])
+    assert tally.trained == 1 and tally.reused == 3
+
+
+def test_fail_fast_stops_at_the_first_failure(small_grid, monkeypatch):
+    calls = []
+
+    def train(params, seed, data, on_epoch=None):
+        calls.append(params["optimizer"])
+        raise ValueError("bad")
+
+    monkeypatch.setattr("experiments.training.train_run", train)
+    tally = pipeline.train_missing(small_grid, [s for s in pipeline.SECTIONS if s.name == "cnn"], fail_fast=True)
+    assert len(calls) == 1 and len(tally.failed) == 1
+
+
+def test_ctrl_c_inside_a_run_keeps_the_runs_before_it(small_grid, monkeypatch):
+    calls = []
+
+    def train(params, seed, data, on_epoch=None):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return fake_result(params)
+
+    monkeypatch.setattr("experiments.training.train_run", train)
+    tally = build(small_grid, ["cnn"])
+    assert tally.interrupted and tally.trained == 2
+    assert sorted(r["state"] for r in pipeline.status_rows(small_grid) if r["section"] == "cnn") == \
+        ["done", "done", "missing", "missing"]
+
+
+@pytest.mark.slow
+def test_diverging_run_is_stored_as_diverged_with_its_epoch(data_dir):
+    from experiments.data import load_cifar10
+    from experiments.training import train_run
+
+    params = {"model": "lenet5", "optimizer": "sgd", "learning_rate": 1e6, "epochs": 3, "batch_size": 64,
+              "samples_per_epoch": 128, "test_samples": 100}
+    result = train_run(params, 0, load_cifar10(data_dir))
+    assert result["state"] == "diverged"
+    assert result["diverged_epoch"] == len(result["metrics"]) + 1
+    assert all(np.isfinite(m["train_loss"]) for m in result["metrics"])
+
+
+@pytest.mark.slow
+def test_same_config_and_seed_give_identical_metrics(tmp_path, data_dir):
+    """Two separate processes, the second with --force: every metric but the timings is equal."""
+    config = tmp_path / "one.toml"
+    config.write_text("[cnn]\noptimizers = [\"adam\"]\nlearning_rates = [1e-3]\n")
+    runs = []
+    for force in ([], ["--force"]):
+        run_cli("cnn", "--profile", "smoke", "--config", config, "--output", tmp_path / "out", "--data-dir", data_dir,
+                *force, env={"MKREPORT_CACHE_DIR": str(tmp_path / "cache")}, check=True)
+        path = next((tmp_path / "out" / "store" / "cnn").glob("*.json"))
+        runs.append(json.loads(path.read_text())["record"])
+    first, second = ([{k: v for k, v in epoch.items() if not k.endswith("seconds")} for epoch in r["metrics"]]
+                     for r in runs)
+    assert first == second and runs[0]["created"] <= runs[1]["created"]
+    assert runs[0]["metrics"][0]["train_seconds"] != runs[1]["metrics"][0]["train_seconds"]  # really retrained
