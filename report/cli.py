@@ -52,6 +52,8 @@ def common_options(command):
 
 def build_options(command):
     command = click.option("--force", is_flag=True, help="Retrain even when a result is stored.")(command)
+    command = click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+                           help="Train this many runs at once, in separate processes sharing the cores.")(command)
     return click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")(command)
 
 
@@ -61,12 +63,32 @@ def cli():
     """Train every experiment of the assignment and render output/report.html and report.pdf."""
 
 
-def _build_and_render(ws, names, force, fail_fast, strict_render):
+def _echo_plan(plan, verbose: bool) -> None:
+    from .progress import format_duration
+
+    if verbose:
+        for spec, _, seconds in plan.to_train:
+            click.echo(f"train   {spec.run_id:<45} " + (f"≈{format_duration(seconds)}" if seconds is not None else "?"))
+        for spec, _ in plan.reused:
+            click.echo(f"reuse   {spec.run_id}")
+    total = plan.seconds
+    estimate = (f"≈{format_duration(total)}" if total is not None else
+                "time unknown until measured (`mkreport plan` measures)")
+    click.echo(f"plan: {len(plan.to_train)} run(s) to train, {len(plan.reused)} reused; {estimate}",
+               err=not verbose)
+
+
+def _build_and_render(ws, names, force, fail_fast, strict_render, jobs=1):
     from .pipeline import build
+    from .plan import make_plan
     from .render import render
+    from .sections import with_dependencies
 
     with ws.store.lock():
-        tally = build(ws, names, force=force, fail_fast=fail_fast)
+        plan = make_plan(ws, with_dependencies(names), force=force)
+        if plan.to_train:
+            _echo_plan(plan, verbose=False)
+        tally = build(ws, names, force=force, fail_fast=fail_fast, jobs=jobs)
         if tally.interrupted:
             raise Interrupted(f"interrupted; {tally.trained + tally.reused} finished run(s) are kept in the store "
                               f"({tally.trained} trained now); run the same command to train the rest")
@@ -81,16 +103,16 @@ def _build_and_render(ws, names, force, fail_fast, strict_render):
 @cli.command("all")
 @common_options
 @build_options
-def all_command(ws, force, fail_fast):
+def all_command(ws, force, fail_fast, jobs):
     """Train every section that is not stored yet, then render the report."""
-    _build_and_render(ws, [s.name for s in SECTIONS], force, fail_fast, strict_render=True)
+    _build_and_render(ws, [s.name for s in SECTIONS], force, fail_fast, strict_render=True, jobs=jobs)
 
 
 def _section_command(section):
     @common_options
     @build_options
-    def command(ws, force, fail_fast):
-        _build_and_render(ws, [section.name], force, fail_fast, strict_render=False)
+    def command(ws, force, fail_fast, jobs):
+        _build_and_render(ws, [section.name], force, fail_fast, strict_render=False, jobs=jobs)
     command.__doc__ = (f"Run (or reuse) the section '{section.title}' and what it reads, "
                        "then re-render the report with every section that has results.")
     return cli.command(section.name)(command)
@@ -111,6 +133,16 @@ def render(ws):
         rendered = render_report(ws, strict=True)
         ws.store.write_output("metrics.csv", metrics_csv(ws))
     click.echo(f"wrote {rendered.html} and {rendered.pdf}")
+
+
+@cli.command()
+@common_options
+@click.option("--force", is_flag=True, help="Plan as if nothing were stored.")
+def plan(ws, force):
+    """List the runs a build would train and reuse, with a time estimate from a short measurement."""
+    from .plan import make_plan
+
+    _echo_plan(make_plan(ws, SECTIONS, force=force, measure=True), verbose=True)
 
 
 @cli.command()

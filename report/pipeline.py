@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import platform
 import time
-import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,7 +100,8 @@ def _arrays_to_keep(spec: RunSpec, result: dict) -> dict:
 
 
 def train_missing(ws: Workspace, sections, force: bool = False, fail_fast: bool = False,
-                  progress_stream=None) -> RunTally:
+                  progress_stream=None, jobs: int = 1) -> RunTally:
+    """Train every planned run without a finished result; each result is stored the moment it ends."""
     tally = RunTally()
     todo = []
     for spec, key in ws.planned(sections):
@@ -111,37 +112,76 @@ def train_missing(ws: Workspace, sections, force: bool = False, fail_fast: bool 
             todo.append((spec, key))
     progress = Progress(len(todo), sum(spec.params["epochs"] for spec, _ in todo), progress_stream)
     if todo:
-        progress.say(f"training {len(todo)} run(s), reusing {tally.reused}")
-    for spec, key in todo:
-        from experiments.training import train_run
+        progress.say(f"training {len(todo)} run(s), reusing {tally.reused}"
+                     + (f", {jobs} at a time" if jobs > 1 else ""))
+    outcomes = _train_parallel(ws, todo, jobs, progress) if jobs > 1 else _train_serial(ws, todo, progress)
+    try:
+        for spec, key, result, error, wall in outcomes:
+            record = _run_record(spec, ws.dataset(spec.dataset), result, error, wall)
+            ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
+            progress.skip_epochs(spec.params["epochs"] - len(record["metrics"]))
+            if record["state"] == FAILED:
+                progress.say(f"    failed: {error}")
+                tally.failed.append(spec.run_id)
+                if fail_fast:
+                    break
+            else:
+                tally.trained += 1
+                if record["state"] != DONE:
+                    progress.say(f"    {record['state']} at epoch {record['diverged_epoch']}")
+    except KeyboardInterrupt:
+        tally.interrupted = True
+    finally:
+        outcomes.close()
+    return tally
 
-        dataset = ws.dataset(spec.dataset)
+
+def _train_serial(ws, todo, progress):
+    """In this process, with a progress line per epoch."""
+    from experiments.training import train_run
+
+    for spec, key in todo:
         progress.start_run(spec.run_id)
         started = time.perf_counter()
         try:
-            result = train_run(spec.params, spec.seed, dataset,
+            result = train_run(spec.params, spec.seed, ws.dataset(spec.dataset),
                                on_epoch=lambda m, e=spec.params["epochs"]: progress.epoch(e, m))
             error = None
         except KeyboardInterrupt:
-            tally.interrupted = True
-            break
+            raise
         except Exception as exc:  # a failing run is stored as failed and the grid goes on
             result, error = None, f"{type(exc).__name__}: {exc}"
-            progress.say("    failed: " + error)
-            progress.say("".join(traceback.format_exception_only(type(exc), exc)).strip())
-        record = _run_record(spec, dataset, result, error, time.perf_counter() - started)
-        arrays = _arrays_to_keep(spec, result) if result else {}
-        ws.store.save(spec.section, key, record, arrays)
-        progress.skip_epochs(spec.params["epochs"] - len(record["metrics"]))
-        if record["state"] == FAILED:
-            tally.failed.append(spec.run_id)
-            if fail_fast:
-                break
-        else:
-            tally.trained += 1
-            if record["state"] != DONE:
-                progress.say(f"    {record['state']} at epoch {record['diverged_epoch']}")
-    return tally
+        yield spec, key, result, error, time.perf_counter() - started
+
+
+def _train_parallel(ws, todo, jobs, progress):
+    """`jobs` worker processes, each with its share of the cores; results come back as runs end."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from .workers import train_in_worker
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    try:
+        pending = {executor.submit(train_in_worker, spec, ws.data_dir, threads): (spec, key) for spec, key in todo}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                spec, key = pending.pop(future)
+                try:
+                    result, error, wall = future.result()
+                except Exception as exc:  # the worker itself died
+                    result, error, wall = None, f"worker died: {type(exc).__name__}: {exc}", 0.0
+                progress.start_run(spec.run_id)
+                if result:
+                    last = result["metrics"][-1] if result["metrics"] else None
+                    progress.say(f"    {result['state']} in {wall:.1f}s"
+                                 + (f", test acc {last['test_accuracy']:.3f}" if last else ""))
+                yield spec, key, result, error, wall
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 def metrics_csv(ws: Workspace, sections=SECTIONS) -> str:
@@ -179,10 +219,10 @@ def analysis_result(ws: Workspace, name: str, compute_if_missing: bool = True, f
     return stored
 
 
-def build(ws: Workspace, names, force=False, fail_fast=False, progress_stream=None) -> RunTally:
+def build(ws: Workspace, names, force=False, fail_fast=False, progress_stream=None, jobs: int = 1) -> RunTally:
     """Train and analyse the named sections (and what they read), then write metrics.csv."""
     sections = with_dependencies(names)
-    tally = train_missing(ws, sections, force, fail_fast, progress_stream)
+    tally = train_missing(ws, sections, force, fail_fast, progress_stream, jobs)
     if not tally.interrupted and not (fail_fast and tally.failed):
         for section in sections:
             if section.analysis:

@@ -1,0 +1,126 @@
+"""Print one table, all measured in this process so that the ratios hold on a noisy machine.
+
+    python -m benchmarks [--data-dir DIR] [--save]
+
+--save also writes the table to benchmarks/last_run.md with the machine it ran on.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from report.content.provenance import cpu_name
+
+from .flops import TRAINING_FACTOR, lenet5_forward_flops, rnn_forward_flops
+
+EPOCHS = 3           # the first epoch includes tracing; the rest are timed
+SAMPLES = 2048
+
+
+def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
+    import tensorflow as tf
+
+    a = tf.random.normal((size, size))
+    b = tf.random.normal((size, size))
+    tf.linalg.matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        tf.linalg.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2 * size ** 3 / best / 1e9
+
+
+def mkreport_throughput(params: dict, data) -> float:
+    """Samples per second in training steps, through experiments.training.train_run."""
+    from experiments.training import train_run
+
+    result = train_run(dict(params, epochs=EPOCHS, samples_per_epoch=SAMPLES, test_samples=200), 0, data)
+    return SAMPLES / statistics.median(m["train_seconds"] for m in result["metrics"][1:])
+
+
+def bare_keras_throughput(params: dict, data) -> float:
+    """The same model, data and batch size through one plain keras.Model.fit call."""
+    import keras
+
+    from experiments.models import build_model, make_optimizer
+    from experiments.training import to_inputs
+
+    keras.utils.set_random_seed(0)
+    model = build_model(params)
+    model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    x, y = to_inputs(data.x_train[:SAMPLES], params["model"]), data.y_train[:SAMPLES]
+    times = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.started)
+
+    model.fit(x, y, batch_size=params["batch_size"], epochs=EPOCHS, shuffle=False, verbose=0, callbacks=[Timer()])
+    return SAMPLES / statistics.median(times[1:])
+
+
+def timed_cli(*args) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "report", *args], check=True, capture_output=True,
+                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", default=os.environ.get("MKREPORT_DATA_DIR", "../shared/datasets"))
+    parser.add_argument("--save", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from experiments.data import load_cifar10, load_mnist
+
+    cifar, mnist = load_cifar10(Path(args.data_dir)), load_mnist(Path(args.data_dir))
+    peak = matmul_peak_gflops()
+    rows = [("fp32 matmul peak (2048²)", "", "", f"{peak:.1f}", "", "1.00")]
+    models = [("LeNet5, CIFAR10, batch 64", {"model": "lenet5", "optimizer": "adam", "learning_rate": 1e-3,
+                                               "batch_size": 64}, cifar, lenet5_forward_flops())]
+    for cell in ("rnn", "lstm", "gru"):
+        models.append((f"{cell} 128, MNIST, batch 128", {"model": "rnn", "cell": cell, "hidden_size": 128,
+                                                          "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 128},
+                       mnist, rnn_forward_flops(cell, 128)))
+    for name, params, data, forward in models:
+        ours, bare = mkreport_throughput(params, data), bare_keras_throughput(params, data)
+        gflops = ours * forward * TRAINING_FACTOR / 1e9
+        rows.append((name, f"{ours:,.0f}", f"{bare:,.0f}", f"{gflops:.1f}", f"{ours / bare:.2f}", f"{gflops / peak:.2f}"))
+
+    with tempfile.TemporaryDirectory() as folder:
+        common = ["--profile", "smoke", "--data-dir", args.data_dir, "--output", f"{folder}/output"]
+        cold = timed_cli("all", *common)
+        warm = timed_cli("all", *common)
+        render = timed_cli("render", *common)
+
+    lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; python {platform.python_version()}", "",
+             "| what | mkreport samples/s | bare Keras samples/s | GFLOP/s | mkreport / Keras | fraction of peak |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["", "| command (smoke profile) | seconds |", "| --- | --- |",
+              f"| cold `mkreport all` | {cold:.1f} |", f"| warm `mkreport all` (nothing to train) | {warm:.1f} |",
+              f"| `mkreport render` (HTML and PDF) | {render:.1f} |"]
+    table = "\n".join(lines)
+    print(table)
+    if args.save:
+        Path(__file__).with_name("last_run.md").write_text(
+            f"# Last benchmark run\n\n`python -m benchmarks --save`, {time.strftime('%Y-%m-%d')}\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()

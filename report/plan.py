@@ -1,0 +1,141 @@
+"""What a build will train and how long it should take, before it starts.
+
+Time per run = fixed cost (building and tracing the model) + epochs × (training samples ×
+seconds per training sample + test samples × seconds per evaluated sample). The three numbers
+come, per architecture, from runs already stored in this output folder, else from a short
+measurement (`mkreport plan` measures; `mkreport all` only uses what is known), cached per machine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass
+
+from .runs import run_state, training_code_hash
+from .store import FINISHED, atomic_write_bytes, make_key
+
+
+def architecture(params: dict) -> tuple:
+    """What decides the speed of a run: the model, its size and the batch size (not the optimizer)."""
+    return (params["model"], params.get("cell"), params.get("hidden_size"), params["batch_size"])
+
+
+@dataclass
+class Speed:
+    fixed: float        # seconds per run outside the epochs' steps (build, tracing)
+    per_train: float    # seconds per training sample
+    per_eval: float     # seconds per evaluated test sample
+    source: str         # "stored runs" or "measured"
+
+    def run_seconds(self, params: dict) -> float:
+        return self.fixed + params["epochs"] * (params["samples_per_epoch"] * self.per_train
+                                                + params["test_samples"] * self.per_eval)
+
+
+def speed_from_records(records: list[dict]) -> Speed | None:
+    """From stored runs of one architecture: later epochs give the per-sample costs, the rest is fixed."""
+    per_train, per_eval, fixed = [], [], []
+    for record in records:
+        metrics = record["metrics"]
+        steady = metrics[1:] or metrics
+        if not steady:
+            continue
+        t = sum(m["train_seconds"] for m in steady) / (len(steady) * record["params"]["samples_per_epoch"])
+        e = sum(m["eval_seconds"] for m in steady) / (len(steady) * record["params"]["test_samples"])
+        per_train.append(t)
+        per_eval.append(e)
+        spent = len(metrics) * (record["params"]["samples_per_epoch"] * t + record["params"]["test_samples"] * e)
+        fixed.append(max(0.0, record["wall_seconds"] - spent))
+    if not per_train:
+        return None
+    return Speed(statistics.median(fixed), statistics.median(per_train), statistics.median(per_eval), "stored runs")
+
+
+def _cache_path(arch: tuple):
+    from experiments.data import cache_dir
+
+    import tensorflow as tf  # noqa: F401  (the measurement depends on its version)
+
+    key = make_key("speed", list(arch), platform.processor(), platform.machine(), os.cpu_count(),
+                   tf.__version__, training_code_hash())
+    return cache_dir() / "speed" / f"{key}.json"
+
+
+def measure_speed(params: dict, data, batches: int = 6) -> Speed:
+    """Build and trace the model once (fixed cost), then time a few training and evaluation batches."""
+    import keras
+
+    from experiments.models import build_model, make_optimizer
+    from experiments.training import EVAL_BATCH, to_inputs
+
+    size = params["batch_size"]
+    x = to_inputs(data.x_train[: size * batches], params["model"])
+    y = data.y_train[: size * batches]
+    started = time.perf_counter()
+    model = build_model(params)
+    model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(x[:size], y[:size], batch_size=size, verbose=0)
+    model.evaluate(x[:size], y[:size], batch_size=EVAL_BATCH, verbose=0)
+    fixed = time.perf_counter() - started
+    started = time.perf_counter()
+    model.fit(x, y, batch_size=size, verbose=0, shuffle=False)
+    per_train = (time.perf_counter() - started) / len(x)
+    started = time.perf_counter()
+    model.evaluate(x, y, batch_size=EVAL_BATCH, verbose=0)
+    per_eval = (time.perf_counter() - started) / len(x)
+    return Speed(fixed, per_train, per_eval, "measured")
+
+
+@dataclass
+class Plan:
+    to_train: list    # (spec, key, estimated seconds or None)
+    reused: list      # (spec, key)
+
+    @property
+    def seconds(self) -> float | None:
+        known = [s for _, _, s in self.to_train]
+        return None if any(s is None for s in known) else sum(known)
+
+
+def make_plan(ws, sections, force: bool = False, measure: bool = False) -> Plan:
+    to_train, reused, by_arch = [], [], {}
+    planned = ws.planned(sections)
+    for spec, key in planned:
+        state, stored = run_state(ws.store, spec, key)
+        if state in FINISHED and not force:
+            reused.append((spec, key))
+            by_arch.setdefault(architecture(spec.params), []).append(stored.record)
+        else:
+            to_train.append((spec, key))
+    speeds = {}
+    for spec, _ in to_train:
+        arch = architecture(spec.params)
+        if arch in speeds:
+            continue
+        speeds[arch] = speed_from_records(by_arch.get(arch, []))
+        if speeds[arch] is None:
+            speeds[arch] = _cached_or_measured(ws, spec, measure)
+    return Plan([(spec, key, speeds[architecture(spec.params)].run_seconds(spec.params)
+                  if speeds[architecture(spec.params)] else None) for spec, key in to_train], reused)
+
+
+def _cached_or_measured(ws, spec, measure: bool) -> Speed | None:
+    try:
+        path = _cache_path(architecture(spec.params))
+    except ImportError:
+        return None
+    if path.is_file():
+        try:
+            return Speed(**{**json.loads(path.read_text()), "source": "measured"})
+        except (ValueError, TypeError):
+            pass
+    if not measure:
+        return None
+    speed = measure_speed(spec.params, ws.dataset(spec.dataset))
+    atomic_write_bytes(path, json.dumps({"fixed": speed.fixed, "per_train": speed.per_train,
+                                         "per_eval": speed.per_eval}).encode())
+    return speed
