@@ -54,7 +54,26 @@ def build_options(command):
     command = click.option("--force", is_flag=True, help="Retrain even when a result is stored.")(command)
     command = click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
                            help="Train this many runs at once, in separate processes sharing the cores.")(command)
-    return click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")(command)
+    command = click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                           help="Run the training runs here, or as Ray tasks (pip install -e '.[ray]').")(command)
+    command = click.option("--address", default=None,
+                           help="With --executor ray: the Ray cluster to join (default: start a local one).")(command)
+    command = click.option("--cpus-per-run", type=click.IntRange(min=1), default=None,
+                           help="With --executor ray: CPUs each run asks for (default: this machine's cores).")(command)
+    command = click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")(command)
+
+    @functools.wraps(command)
+    def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run):
+        from .pipeline import Executor
+
+        if executor == "ray":
+            from .ray_executor import check_available
+
+            check_available()
+        elif address or cpus_per_run:
+            raise ConfigError("--address and --cpus-per-run go with --executor ray")
+        return command(ws, force, fail_fast, Executor(executor, jobs, address, cpus_per_run))
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,7 +97,7 @@ def _echo_plan(plan, verbose: bool) -> None:
                err=not verbose)
 
 
-def _build_and_render(ws, names, force, fail_fast, strict_render, jobs=1):
+def _build_and_render(ws, names, force, fail_fast, strict_render, executor):
     from .pipeline import build
     from .plan import make_plan
     from .render import render
@@ -88,7 +107,7 @@ def _build_and_render(ws, names, force, fail_fast, strict_render, jobs=1):
         plan = make_plan(ws, with_dependencies(names), force=force)
         if plan.to_train:
             _echo_plan(plan, verbose=False)
-        tally = build(ws, names, force=force, fail_fast=fail_fast, jobs=jobs)
+        tally = build(ws, names, force=force, fail_fast=fail_fast, executor=executor)
         if tally.interrupted:
             raise Interrupted(f"interrupted; {tally.trained + tally.reused} finished run(s) are kept in the store "
                               f"({tally.trained} trained now); run the same command to train the rest")
@@ -103,16 +122,16 @@ def _build_and_render(ws, names, force, fail_fast, strict_render, jobs=1):
 @cli.command("all")
 @common_options
 @build_options
-def all_command(ws, force, fail_fast, jobs):
+def all_command(ws, force, fail_fast, executor):
     """Train every section that is not stored yet, then render the report."""
-    _build_and_render(ws, [s.name for s in SECTIONS], force, fail_fast, strict_render=True, jobs=jobs)
+    _build_and_render(ws, [s.name for s in SECTIONS], force, fail_fast, strict_render=True, executor=executor)
 
 
 def _section_command(section):
     @common_options
     @build_options
-    def command(ws, force, fail_fast, jobs):
-        _build_and_render(ws, [section.name], force, fail_fast, strict_render=False, jobs=jobs)
+    def command(ws, force, fail_fast, executor):
+        _build_and_render(ws, [section.name], force, fail_fast, strict_render=False, executor=executor)
     command.__doc__ = (f"Run (or reuse) the section '{section.title}' and what it reads, "
                        "then re-render the report with every section that has results.")
     return cli.command(section.name)(command)

@@ -99,8 +99,18 @@ def _arrays_to_keep(spec: RunSpec, result: dict) -> dict:
     return arrays
 
 
+@dataclass(frozen=True)
+class Executor:
+    """Where training runs execute: "local" (this process, or `jobs` worker processes) or "ray"."""
+
+    kind: str = "local"
+    jobs: int = 1
+    address: str | None = None   # a Ray cluster; None starts a local Ray instance
+    cpus_per_run: int | None = None
+
+
 def train_missing(ws: Workspace, sections, force: bool = False, fail_fast: bool = False,
-                  progress_stream=None, jobs: int = 1) -> RunTally:
+                  progress_stream=None, executor: Executor = Executor()) -> RunTally:
     """Train every planned run without a finished result; each result is stored the moment it ends."""
     tally = RunTally()
     todo = []
@@ -113,8 +123,16 @@ def train_missing(ws: Workspace, sections, force: bool = False, fail_fast: bool 
     progress = Progress(len(todo), sum(spec.params["epochs"] for spec, _ in todo), progress_stream)
     if todo:
         progress.say(f"training {len(todo)} run(s), reusing {tally.reused}"
-                     + (f", {jobs} at a time" if jobs > 1 else ""))
-    outcomes = _train_parallel(ws, todo, jobs, progress) if jobs > 1 else _train_serial(ws, todo, progress)
+                     + (f", {executor.jobs} at a time" if executor.jobs > 1 else "")
+                     + (" on Ray" if executor.kind == "ray" else ""))
+    if executor.kind == "ray":
+        from .ray_executor import train_on_ray
+
+        outcomes = train_on_ray(ws, todo, executor, progress)
+    elif executor.jobs > 1:
+        outcomes = _train_parallel(ws, todo, executor.jobs, progress)
+    else:
+        outcomes = _train_serial(ws, todo, progress)
     try:
         for spec, key, result, error, wall in outcomes:
             record = _run_record(spec, ws.dataset(spec.dataset), result, error, wall)
@@ -154,6 +172,14 @@ def _train_serial(ws, todo, progress):
         yield spec, key, result, error, time.perf_counter() - started
 
 
+def report_finished(progress, spec, result, wall, extra: str = "") -> None:
+    """One line for a run that finished elsewhere (a worker process or a Ray task)."""
+    progress.start_run(spec.run_id)
+    last = result["metrics"][-1] if result and result["metrics"] else None
+    progress.say(f"    {result['state'] if result else 'failed'} in {wall:.1f}s"
+                 + (f", test acc {last['test_accuracy']:.3f}" if last else "") + extra)
+
+
 def _train_parallel(ws, todo, jobs, progress):
     """`jobs` worker processes, each with its share of the cores; results come back as runs end."""
     import multiprocessing
@@ -174,11 +200,7 @@ def _train_parallel(ws, todo, jobs, progress):
                     result, error, wall = future.result()
                 except Exception as exc:  # the worker itself died
                     result, error, wall = None, f"worker died: {type(exc).__name__}: {exc}", 0.0
-                progress.start_run(spec.run_id)
-                if result:
-                    last = result["metrics"][-1] if result["metrics"] else None
-                    progress.say(f"    {result['state']} in {wall:.1f}s"
-                                 + (f", test acc {last['test_accuracy']:.3f}" if last else ""))
+                report_finished(progress, spec, result, wall)
                 yield spec, key, result, error, wall
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
@@ -219,10 +241,11 @@ def analysis_result(ws: Workspace, name: str, compute_if_missing: bool = True, f
     return stored
 
 
-def build(ws: Workspace, names, force=False, fail_fast=False, progress_stream=None, jobs: int = 1) -> RunTally:
+def build(ws: Workspace, names, force=False, fail_fast=False, progress_stream=None,
+          executor: Executor = Executor()) -> RunTally:
     """Train and analyse the named sections (and what they read), then write metrics.csv."""
     sections = with_dependencies(names)
-    tally = train_missing(ws, sections, force, fail_fast, progress_stream, jobs)
+    tally = train_missing(ws, sections, force, fail_fast, progress_stream, executor)
     if not tally.interrupted and not (fail_fast and tally.failed):
         for section in sections:
             if section.analysis:
