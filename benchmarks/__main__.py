@@ -23,7 +23,7 @@ from report.content.provenance import cpu_name
 from .flops import TRAINING_FACTOR, lenet5_forward_flops, rnn_forward_flops
 
 EPOCHS = 3           # the first epoch includes tracing; the rest are timed
-SAMPLES = 2048
+SAMPLES = 1536
 
 
 def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:

@@ -62,12 +62,66 @@ def _conv_snapshot(model) -> dict[str, np.ndarray]:
             for part, value in zip(("kernel", "bias"), model.get_layer(layer).get_weights())}
 
 
+def _batches(x: np.ndarray, y: np.ndarray, epochs: list[np.ndarray], batch_size: int):
+    """One tf.data stream of every epoch's batches; a batch never spans two epochs."""
+    import tensorflow as tf
+
+    images, labels = tf.constant(x), tf.constant(y)
+    per_epoch = [tf.data.Dataset.from_tensor_slices(rows).batch(batch_size) for rows in epochs]
+    stream = per_epoch[0]
+    for more in per_epoch[1:]:
+        stream = stream.concatenate(more)
+    return stream.map(lambda rows: (tf.gather(images, rows), tf.gather(labels, rows))).prefetch(2)
+
+
+def _epoch_recorder(model_is_lenet: bool, samples_per_epoch: int, on_epoch):
+    """A Keras callback that keeps per-epoch metrics, times and conv snapshots, and stops on divergence."""
+    import keras
+
+    class EpochRecorder(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.metrics, self.snapshots, self.diverged_epoch = [], [], None
+
+        def on_train_begin(self, logs=None):
+            if model_is_lenet:
+                self.snapshots.append(_conv_snapshot(self.model))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+            self.eval_started = None
+
+        def on_test_begin(self, logs=None):  # fit's evaluation on the test images starts
+            self.eval_started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            ended = time.perf_counter()
+            eval_started = self.eval_started or ended
+            values = [logs["loss"], logs.get("val_loss", float("nan"))]
+            if not all(math.isfinite(v) for v in values):
+                self.diverged_epoch = epoch + 1
+                self.model.stop_training = True
+                return
+            self.metrics.append({"epoch": epoch + 1, "train_loss": float(logs["loss"]),
+                                 "train_accuracy": float(logs["accuracy"]),
+                                 "test_loss": float(logs["val_loss"]), "test_accuracy": float(logs["val_accuracy"]),
+                                 "train_seconds": eval_started - self.started, "eval_seconds": ended - eval_started,
+                                 "samples_seen": (epoch + 1) * samples_per_epoch})
+            if model_is_lenet:
+                self.snapshots.append(_conv_snapshot(self.model))
+            if on_epoch:
+                on_epoch(self.metrics[-1])
+
+    return EpochRecorder()
+
+
 def train_run(params: dict, seed: int, data: Dataset,
               on_epoch: Callable[[dict], None] | None = None) -> dict:
     """Fit the model params describe; return metrics per epoch, final weights and conv snapshots.
 
-    state is "done", or "diverged" with diverged_epoch when the loss stops being finite; the
-    metrics then end with the last finite epoch.
+    One keras.Model.fit call over all epochs (so mkreport adds nothing per step to bare Keras),
+    evaluating on the fixed test subset after every epoch. state is "done", or "diverged" with
+    diverged_epoch when a loss stops being finite; the metrics then end with the last finite epoch.
     """
     import keras
 
@@ -82,37 +136,18 @@ def train_run(params: dict, seed: int, data: Dataset,
     test_rows = fixed_test_subset(data, params["test_samples"])
     x_test, y_test = to_inputs(data.x_test[test_rows], params["model"]), data.y_test[test_rows]
     stream = SampleStream(len(x_train), seed)
+    epochs = [stream.take(params["samples_per_epoch"]) for _ in range(params["epochs"])]
     lenet = params["model"] == "lenet5"
-    snapshots = [_conv_snapshot(model)] if lenet else []
+    recorder = _epoch_recorder(lenet, params["samples_per_epoch"], on_epoch)
+    model.fit(_batches(x_train, data.y_train, epochs, params["batch_size"]), epochs=params["epochs"],
+              steps_per_epoch=-(-params["samples_per_epoch"] // params["batch_size"]),
+              validation_data=(x_test, y_test), validation_batch_size=EVAL_BATCH,
+              callbacks=[recorder], shuffle=False, verbose=0)
 
-    metrics, state, diverged_epoch = [], "done", None
-    for epoch in range(1, params["epochs"] + 1):
-        rows = stream.take(params["samples_per_epoch"])
-        started = time.perf_counter()
-        history = model.fit(x_train[rows], data.y_train[rows], batch_size=params["batch_size"],
-                            epochs=1, shuffle=False, verbose=0,
-                            callbacks=[keras.callbacks.TerminateOnNaN()])
-        train_seconds = time.perf_counter() - started
-        train_loss = float(history.history["loss"][-1])
-        started = time.perf_counter()
-        test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=EVAL_BATCH, verbose=0)
-        eval_seconds = time.perf_counter() - started
-        if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
-            state, diverged_epoch = "diverged", epoch
-            break
-        metrics.append({"epoch": epoch, "train_loss": train_loss,
-                        "train_accuracy": float(history.history["accuracy"][-1]),
-                        "test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
-                        "train_seconds": train_seconds, "eval_seconds": eval_seconds,
-                        "samples_seen": epoch * params["samples_per_epoch"]})
-        if lenet:
-            snapshots.append(_conv_snapshot(model))
-        if on_epoch:
-            on_epoch(metrics[-1])
-
-    result = {"state": state, "metrics": metrics, "diverged_epoch": diverged_epoch,
-              "parameters": int(model.count_params()), "test_rows": len(test_rows),
-              "weights": [np.asarray(w) for w in model.get_weights()]}
+    result = {"state": "diverged" if recorder.diverged_epoch else "done", "metrics": recorder.metrics,
+              "diverged_epoch": recorder.diverged_epoch, "parameters": int(model.count_params()),
+              "test_rows": len(test_rows), "weights": [np.asarray(w) for w in model.get_weights()]}
     if lenet:
+        snapshots = recorder.snapshots
         result["snapshots"] = {name: np.stack([s[name] for s in snapshots]) for name in snapshots[0]}
     return result

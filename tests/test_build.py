@@ -121,3 +121,13 @@ def test_titles_and_labels_are_escaped(smoke_build, tmp_path):
     html = (output / "report.html").read_text()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "A &amp; B" in html
+
+
+def test_deconvnet_alone_trains_nothing_and_recomputes_its_analysis(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    shutil.rmtree(output / "store" / "deconvnet")
+    result = cli(smoke_build, "deconvnet", "--profile", "smoke", output=output)
+    assert result.returncode == 0, result.stderr
+    assert "trained 0 run(s), reused 9" in result.stdout  # the CNN grid only: what this section reads
+    assert list((output / "store" / "deconvnet").glob("*.npz"))
+    assert cli(smoke_build, "check", "--profile", "smoke", output=output).returncode == 0
