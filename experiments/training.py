@@ -62,16 +62,25 @@ def _conv_snapshot(model) -> dict[str, np.ndarray]:
             for part, value in zip(("kernel", "bias"), model.get_layer(layer).get_weights())}
 
 
-def _batches(x: np.ndarray, y: np.ndarray, epochs: list[np.ndarray], batch_size: int):
-    """One tf.data stream of every epoch's batches; a batch never spans two epochs."""
+def _batches(images: np.ndarray, labels: np.ndarray, model_name: str, epochs: list[np.ndarray], batch_size: int):
+    """One tf.data stream of every epoch's batches; a batch never spans two epochs.
+
+    The split stays uint8 in memory and each batch is scaled as it is drawn, exactly as to_inputs
+    scales (float32 division by 255): no float copy of the whole split per run.
+    """
     import tensorflow as tf
 
-    images, labels = tf.constant(x), tf.constant(y)
+    images, labels = tf.constant(images), tf.constant(labels)
     per_epoch = [tf.data.Dataset.from_tensor_slices(rows).batch(batch_size) for rows in epochs]
     stream = per_epoch[0]
     for more in per_epoch[1:]:
         stream = stream.concatenate(more)
-    return stream.map(lambda rows: (tf.gather(images, rows), tf.gather(labels, rows))).prefetch(2)
+
+    def draw(rows):
+        x = tf.cast(tf.gather(images, rows), tf.float32) / 255.0
+        return (x[..., None] if model_name == "lenet5" else x), tf.gather(labels, rows)
+
+    return stream.map(draw).prefetch(2)
 
 
 def _epoch_recorder(model_is_lenet: bool, samples_per_epoch: int, on_epoch):
@@ -124,6 +133,7 @@ def train_run(params: dict, seed: int, data: Dataset,
     diverged_epoch when a loss stops being finite; the metrics then end with the last finite epoch.
     """
     import keras
+    import tensorflow as tf
 
     from .models import build_model, make_optimizer
 
@@ -132,21 +142,21 @@ def train_run(params: dict, seed: int, data: Dataset,
     model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    x_train = to_inputs(data.x_train, params["model"])
     test_rows = fixed_test_subset(data, params["test_samples"])
     x_test, y_test = to_inputs(data.x_test[test_rows], params["model"]), data.y_test[test_rows]
-    stream = SampleStream(len(x_train), seed)
+    stream = SampleStream(len(data.x_train), seed)
     epochs = [stream.take(params["samples_per_epoch"]) for _ in range(params["epochs"])]
     lenet = params["model"] == "lenet5"
     recorder = _epoch_recorder(lenet, params["samples_per_epoch"], on_epoch)
-    model.fit(_batches(x_train, data.y_train, epochs, params["batch_size"]), epochs=params["epochs"],
+    model.fit(_batches(data.x_train, data.y_train, params["model"], epochs, params["batch_size"]), epochs=params["epochs"],
               steps_per_epoch=-(-params["samples_per_epoch"] // params["batch_size"]),
               validation_data=(x_test, y_test), validation_batch_size=EVAL_BATCH,
               callbacks=[recorder], shuffle=False, verbose=0)
 
     result = {"state": "diverged" if recorder.diverged_epoch else "done", "metrics": recorder.metrics,
               "diverged_epoch": recorder.diverged_epoch, "parameters": int(model.count_params()),
-              "test_rows": len(test_rows), "weights": [np.asarray(w) for w in model.get_weights()]}
+              "test_rows": len(test_rows), "weights": [np.asarray(w) for w in model.get_weights()],
+              "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU"}
     if lenet:
         snapshots = recorder.snapshots
         result["snapshots"] = {name: np.stack([s[name] for s in snapshots]) for name in snapshots[0]}

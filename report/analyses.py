@@ -124,13 +124,15 @@ def _project_top(model, layer: str, x, activations, channel: int, count: int):
 
 
 def compute_deconvnet(ws, inputs):
+    from experiments.deconvnet import conv_stack, forward
     from experiments.occlusion import occlusion_map
-    from experiments.visualize import activations, one_image_per_class
+    from experiments.visualize import one_image_per_class
 
     settings, record = ws.config["deconvnet"], inputs["record"]
     model, arrays = trained_lenet(ws, record)
     x_test, y_test = _test_inputs(ws, record)
-    pooled = dict(zip(("pool1", "pool2"), activations(model, x_test, ("pool1", "pool2"))))
+    outputs = forward(conv_stack(model, "pool2"), x_test)[0]
+    pooled = {"pool1": outputs[1], "pool2": outputs[3]}
     out, chosen_maps = {}, {}
     for layer, values in pooled.items():
         # the maps that fire most strongly; dead maps would project to nothing
@@ -154,7 +156,8 @@ def compute_deconvnet(ws, inputs):
     frames = []
     for epoch in range(epochs):
         snapshot, _ = trained_lenet(ws, record, snapshot_epoch=epoch)
-        values = activations(snapshot, x_test, ("pool2",))[0]
+        # the conv stack run eagerly: no predict function to trace for each snapshot
+        values = forward(conv_stack(snapshot, "pool2"), x_test)[0][-1]
         frames.append(np.stack([_project_top(snapshot, "pool2", x_test, values, c, 1)[1][0] for c in evolution_maps]))
     out["evolution"] = np.stack(frames, axis=1)  # (maps, epochs, side, side)
 

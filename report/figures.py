@@ -9,7 +9,7 @@ matplotlib.use("Agg")  # no display; set before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-DPI = 150  # sharp on paper, small enough that WeasyPrint embeds a dozen figures quickly
+DPI = 130  # sharp on paper, small enough that WeasyPrint embeds a dozen figures quickly
 METRIC_TITLES = {"train_accuracy": "train accuracy", "test_accuracy": "test accuracy",
                  "train_loss": "train loss"}
 

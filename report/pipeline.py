@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import MkreportError
 from .progress import Progress
-from .runs import CORRUPT, STALE, RunSpec, index_by_run, run_key, run_state
+from .runs import CORRUPT, STALE, RunSpec, index_by_run, run_key, run_state, training_code_hash
 from .sections import SECTIONS, with_dependencies
 from .store import DONE, FAILED, FINISHED, Store, make_key
 
@@ -78,14 +78,12 @@ def _run_record(spec: RunSpec, dataset, result: dict | None, error: str | None, 
     record = {"run_id": spec.run_id, "label": spec.label, "seed": spec.seed, "params": spec.params,
               "dataset": spec.dataset, "data_checksum": dataset.checksum, "data_source": dataset.source,
               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "wall_seconds": wall, "machine": platform.machine(), "error": error}
-    from .runs import training_code_hash
-
-    record["code_hash"] = training_code_hash()
+              "wall_seconds": wall, "machine": platform.machine(), "error": error,
+              "code_hash": training_code_hash()}
     if result is None:
         record.update(state=FAILED, metrics=[], diverged_epoch=None, parameters=None)
     else:
-        record.update(state=result["state"], metrics=result["metrics"],
+        record.update(state=result["state"], metrics=result["metrics"], device=result["device"],
                       diverged_epoch=result["diverged_epoch"], parameters=result["parameters"])
     return record
 

@@ -70,7 +70,7 @@ def fake_result(params, accuracy=0.5, state="done"):
     metrics = [{"epoch": e, "train_loss": 1.0, "train_accuracy": accuracy, "test_loss": 1.0,
                 "test_accuracy": accuracy, "train_seconds": 0.1, "eval_seconds": 0.01,
                 "samples_seen": e * params["samples_per_epoch"]} for e in range(1, params["epochs"] + 1)]
-    return {"state": state, "metrics": metrics if state == "done" else metrics[:1],
+    return {"state": state, "device": "CPU", "metrics": metrics if state == "done" else metrics[:1],
             "diverged_epoch": None if state == "done" else 2, "parameters": 10,
             "weights": [np.zeros(3, np.float32)],
             "snapshots": {"conv1_kernel": np.zeros((params["epochs"] + 1, 5, 5, 1, 32), np.float32)}}
