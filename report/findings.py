@@ -161,7 +161,8 @@ def cnn_versus_rnn(cnn, rnn, cnn_row: dict, rnn_row: dict) -> list[str]:
     cnn_acc, rnn_acc = cnn.final()[0], rnn.final()[0]
     if not (math.isfinite(cnn_acc) and math.isfinite(rnn_acc)):
         return ["One of the two models has no finished run, so no comparison is drawn."]
-    better, worse = ("LeNet5", f"the {rnn.label} RNN") if cnn_acc >= rnn_acc else (f"the {rnn.label} RNN", "LeNet5")
+    best_rnn = f"the best RNN ({rnn.label})"
+    better, worse = ("LeNet5", best_rnn) if cnn_acc >= rnn_acc else (best_rnn, "LeNet5")
     sentences = [f"With the same data, budget and seeds, {better} reached the higher test accuracy "
                  f"({max(cnn_acc, rnn_acc):.3f} against {min(cnn_acc, rnn_acc):.3f} for {worse})."]
     sentences.append(f"LeNet5 has {cnn_row['parameters_raw'] / rnn_row['parameters_raw']:.1f}× the parameters "

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .store import DIVERGED, DONE, FAILED, CorruptResult, Store, make_key
+from .store import CorruptResult, Store, make_key
 
-# States shown by `mkreport status`: done/diverged/failed are stored results of the current key.
+# States `mkreport status` shows besides a stored result's own (done, diverged, failed).
 MISSING, STALE, CORRUPT = "missing", "stale", "corrupt"
 
 
@@ -100,6 +100,3 @@ def index_by_run(store: Store, sections) -> dict:
                 index[run_id] = stored
     return index
 
-
-__all__ = ["RunSpec", "cnn_runs", "rnn_runs", "cnn_mnist_runs", "run_key", "run_state",
-           "DONE", "DIVERGED", "FAILED", "MISSING", "STALE", "CORRUPT"]

@@ -1,6 +1,8 @@
 """Section 5: CNN versus RNN on the same MNIST data and budget."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .. import figures, findings
@@ -44,11 +46,9 @@ def build(ws, sink) -> dict:
             cifar = {"label": cifar_best.label, "accuracy": accuracy_cell(cifar_best)}
     except MkreportError:
         cifar = None  # the CIFAR10 section is not built: the table says so
-    rnn.label = f"{rnn.label} (best RNN)"
-    cnn.label = "LeNet5 (CNN)"
     return {
         "curves": sink.add("compare_curves", figures.learning_curves(
-            [cnn, rnn], metrics=("test_accuracy", "train_loss"), x_label="training samples seen",
+            [replace(cnn, label="LeNet5 (CNN)"), replace(rnn, label=f"{rnn.label} (best RNN)")], metrics=("test_accuracy", "train_loss"), x_label="training samples seen",
             x_scale=config["rnn"]["samples_per_epoch"])),
         "rows": [cnn_row, rnn_row], "thresholds": [f"{t:g}" for t in thresholds],
         "cifar": cifar, "findings": findings.cnn_versus_rnn(cnn, rnn, cnn_row, rnn_row),
