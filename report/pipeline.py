@@ -89,8 +89,8 @@ def _run_record(spec: RunSpec, dataset, result: dict | None, error: str | None, 
 
 
 def _arrays_to_keep(spec: RunSpec, result: dict) -> dict:
-    """The CIFAR10 LeNet5 runs keep weights and conv snapshots: the later sections read them."""
-    if spec.section != "cnn":
+    """Final weights and conv snapshots, for the runs whose later sections read them."""
+    if not spec.keep_weights:
         return {}
     arrays = {f"weight_{i:02d}": w for i, w in enumerate(result["weights"])}
     arrays.update({f"snapshot_{name}": value for name, value in result["snapshots"].items()})

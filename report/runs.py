@@ -18,6 +18,7 @@ class RunSpec:
     seed: int
     params: dict  # everything experiments.training.train_run reads
     dataset: str
+    keep_weights: bool = False  # store final weights and conv snapshots: later sections read them
 
     @property
     def run_id(self) -> str:
@@ -32,7 +33,8 @@ def cnn_runs(config: dict) -> list[RunSpec]:
     section = config["cnn"]
     budget = {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples")}
     return [RunSpec("cnn", f"{optimizer}, lr={format_rate(rate)}", seed,
-                    {"model": "lenet5", "optimizer": optimizer, "learning_rate": rate, **budget}, "cifar10")
+                    {"model": "lenet5", "optimizer": optimizer, "learning_rate": rate, **budget}, "cifar10",
+                    keep_weights=True)
             for optimizer in section["optimizers"] for rate in section["learning_rates"]
             for seed in section["seeds"]]
 

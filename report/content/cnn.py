@@ -22,7 +22,8 @@ def build(ws, sink) -> dict:
         for j, rate in enumerate(rates):
             summary = by_params[(optimizer, rate)]
             table[i, j] = summary.final()[0]
-            cells[i, j] = accuracy_cell(summary).split(" (n=")[0]
+            mean, std, n = summary.final()
+            cells[i, j] = findings.fmt_acc(mean, std, n) if n else summary.status
     top = best(summaries)
     return {
         "curves": sink.add("cnn_curves", figures.learning_curves(summaries)),
