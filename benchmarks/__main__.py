@@ -19,7 +19,7 @@ from pathlib import Path
 
 from report.content.provenance import cpu_name
 
-from .flops import TRAINING_FACTOR, lenet5_forward_flops, rnn_forward_flops
+from experiments.flops import TRAINING_FACTOR, lenet5_forward_flops, rnn_forward_flops
 
 EPOCHS = 3           # the first epoch includes tracing; the rest are timed
 SAMPLES = 1536
@@ -43,7 +43,8 @@ def mkreport_throughput(params: dict, data) -> float:
     """Samples per second in training steps, through experiments.training.train_run."""
     from experiments.training import train_run
 
-    result = train_run(dict(params, epochs=EPOCHS, samples_per_epoch=SAMPLES, test_samples=200), 0, data)
+    result = train_run(dict(params, epochs=EPOCHS, samples_per_epoch=SAMPLES, test_samples=200,
+                            curve_test_samples=200), 0, data)
     return SAMPLES / statistics.median(m["train_seconds"] for m in result["metrics"][1:])
 
 

@@ -6,6 +6,7 @@ models.py to know when stored results came from other training code.
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Callable
 
@@ -14,6 +15,9 @@ import numpy as np
 from .data import Dataset
 
 EVAL_BATCH = 1000  # evaluation has no backward pass: large batches are faster and change nothing
+# TensorFlow's thread count changes float sums (results differ at ~1e-5): every run uses the same
+# count, so a run's numbers do not depend on how many runs train beside it (`--jobs`).
+THREADS_PER_RUN = 1
 
 
 def to_inputs(images: np.ndarray, model_name: str) -> np.ndarray:
@@ -42,19 +46,34 @@ class SampleStream:
         return chosen
 
 
-_DETERMINISM_SET = False
+_PROCESS_CONFIGURED = False
 
 
 def set_determinism(seed: int) -> None:
     """Seeds once per run; op determinism once per process (it cannot be turned off again)."""
-    global _DETERMINISM_SET
+    global _PROCESS_CONFIGURED
     import keras
     import tensorflow as tf
 
-    if not _DETERMINISM_SET:
+    if not _PROCESS_CONFIGURED:
         tf.config.experimental.enable_op_determinism()
-        _DETERMINISM_SET = True
+        # a process that trains several runs traces a new model for each, which is what
+        # TensorFlow's "retracing" warning is about: expected here, so not shown
+        tf.get_logger().setLevel("ERROR")
+        _PROCESS_CONFIGURED = True
     keras.utils.set_random_seed(seed)
+
+
+def use_threads(threads: int) -> int:
+    """Size TensorFlow's thread pools before its runtime starts; return the size in force."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # the runtime already started in this process: its pools stay as they are
+        pass
+    return tf.config.threading.get_intra_op_parallelism_threads() or (os.cpu_count() or 1)  # 0: one per core
 
 
 def _conv_snapshot(model) -> dict[str, np.ndarray]:
@@ -80,12 +99,36 @@ def _batches(images: np.ndarray, labels: np.ndarray, model_name: str, epochs: li
         x = tf.cast(tf.gather(images, rows), tf.float32) / 255.0
         return (x[..., None] if model_name == "lenet5" else x), tf.gather(labels, rows)
 
-    return stream.map(draw).prefetch(2)
+    return _without_autotune(stream.map(draw).prefetch(2))
 
 
-def _epoch_recorder(model_is_lenet: bool, samples_per_epoch: int, on_epoch):
-    """A Keras callback that keeps per-epoch metrics, times and conv snapshots, and stops on divergence."""
+def _without_autotune(dataset):
+    """tf.data's autotuning off. With it on, tearing down a finished iterator stalled for 5–30 s
+    whenever two runs shared the 2 cores (measured: ~15% of a full RNN section's wall time);
+    the stream is a fixed sequence of small batches, so there is nothing to tune."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
+def _test_batches(images: np.ndarray, labels: np.ndarray):
+    """Test images as a tf.data pipeline of our own (given NumPy arrays, Keras builds an autotuned one)."""
+    import tensorflow as tf
+
+    return _without_autotune(tf.data.Dataset.from_tensor_slices((images, labels)).batch(EVAL_BATCH))
+
+
+def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final_test, on_epoch):
+    """A Keras callback that keeps per-epoch metrics, times and conv snapshots, and stops on divergence.
+
+    fit evaluates every epoch on the curve subset; when final_test (x, y) is given, the last epoch
+    is evaluated again on all of it, and its numbers replace the subset's.
+    """
     import keras
+
+    samples_per_epoch, last_epoch = params["samples_per_epoch"], params["epochs"]
 
     class EpochRecorder(keras.callbacks.Callback):
         def __init__(self):
@@ -111,10 +154,16 @@ def _epoch_recorder(model_is_lenet: bool, samples_per_epoch: int, on_epoch):
                 self.diverged_epoch = epoch + 1
                 self.model.stop_training = True
                 return
+            test = {"test_loss": float(logs["val_loss"]), "test_accuracy": float(logs["val_accuracy"]),
+                    "eval_seconds": ended - eval_started, "test_images": curve_images}
+            if epoch + 1 == last_epoch and final_test is not None:
+                started = time.perf_counter()
+                loss, accuracy = self.model.evaluate(_test_batches(*final_test), verbose=0)
+                test = {"test_loss": float(loss), "test_accuracy": float(accuracy),
+                        "eval_seconds": time.perf_counter() - started, "test_images": len(final_test[1])}
             self.metrics.append({"epoch": epoch + 1, "train_loss": float(logs["loss"]),
-                                 "train_accuracy": float(logs["accuracy"]),
-                                 "test_loss": float(logs["val_loss"]), "test_accuracy": float(logs["val_accuracy"]),
-                                 "train_seconds": eval_started - self.started, "eval_seconds": ended - eval_started,
+                                 "train_accuracy": float(logs["accuracy"]), **test,
+                                 "train_seconds": eval_started - self.started,
                                  "samples_seen": (epoch + 1) * samples_per_epoch})
             if model_is_lenet:
                 self.snapshots.append(_conv_snapshot(self.model))
@@ -125,37 +174,43 @@ def _epoch_recorder(model_is_lenet: bool, samples_per_epoch: int, on_epoch):
 
 
 def train_run(params: dict, seed: int, data: Dataset,
-              on_epoch: Callable[[dict], None] | None = None) -> dict:
+              on_epoch: Callable[[dict], None] | None = None, threads: int = THREADS_PER_RUN) -> dict:
     """Fit the model params describe; return metrics per epoch, final weights and conv snapshots.
 
     One keras.Model.fit call over all epochs (so mkreport adds nothing per step to bare Keras),
-    evaluating on the fixed test subset after every epoch. state is "done", or "diverged" with
-    diverged_epoch when a loss stops being finite; the metrics then end with the last finite epoch.
+    evaluating after every epoch on the first curve_test_samples of the fixed test subset, and
+    after the last on all test_samples of it. state is "done", or "diverged" with diverged_epoch
+    when a loss stops being finite; the metrics then end with the last finite epoch.
     """
     import keras
     import tensorflow as tf
 
     from .models import build_model, make_optimizer
 
+    threads_in_force = use_threads(threads)
     set_determinism(seed)
     model = build_model(params)
     model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     test_rows = fixed_test_subset(data, params["test_samples"])
-    x_test, y_test = to_inputs(data.x_test[test_rows], params["model"]), data.y_test[test_rows]
+    curve_rows = fixed_test_subset(data, min(params["curve_test_samples"], params["test_samples"]))
+    x_curve, y_curve = to_inputs(data.x_test[curve_rows], params["model"]), data.y_test[curve_rows]
+    final_test = None
+    if len(curve_rows) < len(test_rows):  # the curve subset is the start of the same fixed order
+        final_test = (to_inputs(data.x_test[test_rows], params["model"]), data.y_test[test_rows])
     stream = SampleStream(len(data.x_train), seed)
     epochs = [stream.take(params["samples_per_epoch"]) for _ in range(params["epochs"])]
     lenet = params["model"] == "lenet5"
-    recorder = _epoch_recorder(lenet, params["samples_per_epoch"], on_epoch)
+    recorder = _epoch_recorder(lenet, params, len(curve_rows), final_test, on_epoch)
     model.fit(_batches(data.x_train, data.y_train, params["model"], epochs, params["batch_size"]), epochs=params["epochs"],
               steps_per_epoch=-(-params["samples_per_epoch"] // params["batch_size"]),
-              validation_data=(x_test, y_test), validation_batch_size=EVAL_BATCH,
+              validation_data=_test_batches(x_curve, y_curve),
               callbacks=[recorder], shuffle=False, verbose=0)
 
     result = {"state": "diverged" if recorder.diverged_epoch else "done", "metrics": recorder.metrics,
               "diverged_epoch": recorder.diverged_epoch, "parameters": int(model.count_params()),
-              "test_rows": len(test_rows), "weights": [np.asarray(w) for w in model.get_weights()],
+              "test_rows": len(test_rows), "threads": threads_in_force, "weights": [np.asarray(w) for w in model.get_weights()],
               "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU"}
     if lenet:
         snapshots = recorder.snapshots

@@ -52,8 +52,9 @@ def common_options(command):
 
 def build_options(command):
     command = click.option("--force", is_flag=True, help="Retrain even when a result is stored.")(command)
-    command = click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-                           help="Train this many runs at once, in separate processes sharing the cores.")(command)
+    command = click.option("--jobs", type=click.IntRange(min=1), default=None,
+                           help="Train this many runs at once, in separate processes [default: one per core]. "
+                                "Each run uses one thread, so its numbers do not depend on this.")(command)
     command = click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
                            help="Run the training runs here, or as Ray tasks (pip install -e '.[ray]').")(command)
     command = click.option("--address", default=None,
@@ -82,7 +83,7 @@ def cli():
     """Train every experiment of the assignment and render output/report.html and report.pdf."""
 
 
-def _echo_plan(plan, verbose: bool) -> None:
+def _echo_plan(plan, workers: int, verbose: bool) -> None:
     from .progress import format_duration
 
     if verbose:
@@ -90,9 +91,9 @@ def _echo_plan(plan, verbose: bool) -> None:
             click.echo(f"train   {spec.run_id:<45} " + (f"≈{format_duration(seconds)}" if seconds is not None else "?"))
         for spec, _ in plan.reused:
             click.echo(f"reuse   {spec.run_id}")
-    total = plan.seconds
-    estimate = (f"≈{format_duration(total)}" if total is not None else
-                "time unknown until measured (`mkreport plan` measures)")
+    total = plan.wall_seconds(workers)
+    estimate = (f"≈{format_duration(total)}" + (f" with {workers} at a time" if workers > 1 else "")
+                if total is not None else "time unknown until measured (`mkreport plan` measures)")
     click.echo(f"plan: {len(plan.to_train)} run(s) to train, {len(plan.reused)} reused; {estimate}",
                err=not verbose)
 
@@ -106,7 +107,7 @@ def _build_and_render(ws, names, force, fail_fast, strict_render, executor):
     with ws.store.lock():
         plan = make_plan(ws, with_dependencies(names), force=force)
         if plan.to_train:
-            _echo_plan(plan, verbose=False)
+            _echo_plan(plan, executor.workers(len(plan.to_train)), verbose=False)
         tally = build(ws, names, force=force, fail_fast=fail_fast, executor=executor)
         if tally.interrupted:
             raise Interrupted(f"interrupted; {tally.trained + tally.reused} finished run(s) are kept in the store "
@@ -157,11 +158,15 @@ def render(ws):
 @cli.command()
 @common_options
 @click.option("--force", is_flag=True, help="Plan as if nothing were stored.")
-def plan(ws, force):
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Estimate for this many runs at once [default: one per core].")
+def plan(ws, force, jobs):
     """List the runs a build would train and reuse, with a time estimate from a short measurement."""
+    from .pipeline import Executor
     from .plan import make_plan
 
-    _echo_plan(make_plan(ws, SECTIONS, force=force, measure=True), verbose=True)
+    plan = make_plan(ws, SECTIONS, force=force, measure=True)
+    _echo_plan(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True)
 
 
 @cli.command()

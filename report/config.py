@@ -17,7 +17,7 @@ PROFILES = ("full", "quick", "smoke")
 OPTIMIZERS = ("sgd", "adam", "adagrad")
 CELLS = ("rnn", "lstm", "gru")
 # Keys a profile may change: budgets, never which configurations form a grid.
-BUDGET_KEYS = ("epochs", "samples_per_epoch", "test_samples", "seeds")
+BUDGET_KEYS = ("epochs", "samples_per_epoch", "test_samples", "curve_test_samples", "seeds")
 
 
 def _text(value):
@@ -102,6 +102,7 @@ SCHEMA = {
         "epochs": _whole(1),
         "samples_per_epoch": _whole(1),
         "test_samples": _whole(1),
+        "curve_test_samples": _whole(1),
         "seeds": _nonempty_list(_seed, "whole numbers ≥ 0"),
     },
     "compare": {

@@ -84,6 +84,7 @@ def _run_record(spec: RunSpec, dataset, result: dict | None, error: str | None, 
         record.update(state=FAILED, metrics=[], diverged_epoch=None, parameters=None)
     else:
         record.update(state=result["state"], metrics=result["metrics"], device=result["device"],
+                      threads=result["threads"],
                       diverged_epoch=result["diverged_epoch"], parameters=result["parameters"])
     return record
 
@@ -102,9 +103,21 @@ class Executor:
     """Where training runs execute: "local" (this process, or `jobs` worker processes) or "ray"."""
 
     kind: str = "local"
-    jobs: int = 1
+    jobs: int | None = None      # None: one worker process per core
     address: str | None = None   # a Ray cluster; None starts a local Ray instance
     cpus_per_run: int | None = None
+
+    def workers(self, runs: int) -> int:
+        """How many runs train at once here: never more than there are runs."""
+        return max(1, min(self.jobs or os.cpu_count() or 1, runs))
+
+
+def longest_first(todo: list) -> list:
+    """Runs in decreasing order of their floating-point work, so that when several train at once
+    the last to start are short ones and no core idles at the end waiting for a long run."""
+    from experiments.flops import run_flops
+
+    return sorted(todo, key=lambda item: -run_flops(item[0].params))
 
 
 def train_missing(ws: Workspace, sections, force: bool = False, fail_fast: bool = False,
@@ -119,16 +132,17 @@ def train_missing(ws: Workspace, sections, force: bool = False, fail_fast: bool 
         else:
             todo.append((spec, key))
     progress = Progress(len(todo), sum(spec.params["epochs"] for spec, _ in todo), progress_stream)
+    workers = executor.workers(len(todo))
     if todo:
         progress.say(f"training {len(todo)} run(s), reusing {tally.reused}"
-                     + (f", {executor.jobs} at a time" if executor.jobs > 1 else "")
+                     + (f", {workers} at a time" if executor.kind == "local" and workers > 1 else "")
                      + (" on Ray" if executor.kind == "ray" else ""))
     if executor.kind == "ray":
         from .ray_executor import train_on_ray
 
-        outcomes = train_on_ray(ws, todo, executor, progress)
-    elif executor.jobs > 1:
-        outcomes = _train_parallel(ws, todo, executor.jobs, progress)
+        outcomes = train_on_ray(ws, longest_first(todo), executor, progress)
+    elif workers > 1:
+        outcomes = _train_parallel(ws, longest_first(todo), workers, progress)
     else:
         outcomes = _train_serial(ws, todo, progress)
     try:
@@ -170,36 +184,51 @@ def _train_serial(ws, todo, progress):
         yield spec, key, result, error, time.perf_counter() - started
 
 
-def report_finished(progress, spec, result, wall, extra: str = "") -> None:
-    """One line for a run that finished elsewhere (a worker process or a Ray task)."""
-    progress.start_run(spec.run_id)
-    last = result["metrics"][-1] if result and result["metrics"] else None
-    progress.say(f"    {result['state'] if result else 'failed'} in {wall:.1f}s"
-                 + (f", test acc {last['test_accuracy']:.3f}" if last else "") + extra)
-
-
 def _train_parallel(ws, todo, jobs, progress):
-    """`jobs` worker processes, each with its share of the cores; results come back as runs end."""
+    """`jobs` worker processes; their epochs are shown as they end, results stored as runs end."""
     import multiprocessing
+    import queue
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    from .workers import train_in_worker
+    from experiments.training import THREADS_PER_RUN
 
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    from .workers import init_worker, train_in_worker
+
     context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    events = context.Queue()
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=init_worker, initargs=(events,))
+    epochs = {spec.run_id: spec.params["epochs"] for spec, _ in todo}
+    ended: set[str] = set()
+
+    def show_events():
+        while True:
+            try:
+                kind, run_id, metrics = events.get_nowait()
+            except queue.Empty:
+                return
+            if run_id in ended:  # a late line from a run already reported finished
+                continue
+            if kind == "start":
+                progress.start_run(run_id)
+            else:
+                progress.epoch(epochs[run_id], metrics, run_id)
+
     try:
-        pending = {executor.submit(train_in_worker, spec, ws.data_dir, threads): (spec, key) for spec, key in todo}
+        pending = {executor.submit(train_in_worker, spec, ws.data_dir, THREADS_PER_RUN): (spec, key)
+                   for spec, key in todo}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            show_events()
             for future in done:
                 spec, key = pending.pop(future)
                 try:
                     result, error, wall = future.result()
                 except Exception as exc:  # the worker itself died
                     result, error, wall = None, f"worker died: {type(exc).__name__}: {exc}", 0.0
-                report_finished(progress, spec, result, wall)
-                yield spec, key, result, error, wall
+                ended.add(spec.run_id)
+                yield spec, key, result, error, wall  # the caller stores it before the generator resumes
+                progress.finished(spec.run_id, result, wall)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
 

@@ -31,8 +31,14 @@ class Speed:
     source: str         # "stored runs" or "measured"
 
     def run_seconds(self, params: dict) -> float:
-        return self.fixed + params["epochs"] * (params["samples_per_epoch"] * self.per_train
-                                                + params["test_samples"] * self.per_eval)
+        return (self.fixed + params["epochs"] * params["samples_per_epoch"] * self.per_train
+                + evaluated_images(params) * self.per_eval)
+
+
+def evaluated_images(params: dict) -> int:
+    """Test images a run evaluates: the curve subset after each epoch but the last, then all."""
+    curve = min(params["curve_test_samples"], params["test_samples"])
+    return (params["epochs"] - 1) * curve + params["test_samples"]
 
 
 def speed_from_records(records: list[dict]) -> Speed | None:
@@ -44,10 +50,10 @@ def speed_from_records(records: list[dict]) -> Speed | None:
         if not steady:
             continue
         t = sum(m["train_seconds"] for m in steady) / (len(steady) * record["params"]["samples_per_epoch"])
-        e = sum(m["eval_seconds"] for m in steady) / (len(steady) * record["params"]["test_samples"])
+        e = sum(m["eval_seconds"] for m in steady) / sum(m["test_images"] for m in steady)
         per_train.append(t)
         per_eval.append(e)
-        spent = len(metrics) * (record["params"]["samples_per_epoch"] * t + record["params"]["test_samples"] * e)
+        spent = sum(record["params"]["samples_per_epoch"] * t + m["test_images"] * e for m in metrics)
         fixed.append(max(0.0, record["wall_seconds"] - spent))
     if not per_train:
         return None
@@ -55,12 +61,14 @@ def speed_from_records(records: list[dict]) -> Speed | None:
 
 
 def _cache_path(arch: tuple):
+    from importlib.metadata import version
+
     from experiments.data import cache_dir
 
-    import tensorflow as tf  # noqa: F401  (the measurement depends on its version)
-
+    # the measurement depends on TensorFlow's version; read from its metadata, since importing
+    # TensorFlow here would cost seconds in a process that may not train at all
     key = make_key("speed", list(arch), platform.processor(), platform.machine(), os.cpu_count(),
-                   tf.__version__, training_code_hash())
+                   version("tensorflow"), training_code_hash())
     return cache_dir() / "speed" / f"{key}.json"
 
 
@@ -69,8 +77,9 @@ def measure_speed(params: dict, data, batches: int = 6) -> Speed:
     import keras
 
     from experiments.models import build_model, make_optimizer
-    from experiments.training import EVAL_BATCH, to_inputs
+    from experiments.training import EVAL_BATCH, THREADS_PER_RUN, to_inputs, use_threads
 
+    use_threads(THREADS_PER_RUN)  # as every run trains
     size = params["batch_size"]
     x = to_inputs(data.x_train[: size * batches], params["model"])
     y = data.y_train[: size * batches]
@@ -97,8 +106,19 @@ class Plan:
 
     @property
     def seconds(self) -> float | None:
+        """Training time of every run, added up."""
         known = [s for _, _, s in self.to_train]
         return None if any(s is None for s in known) else sum(known)
+
+    def wall_seconds(self, workers: int) -> float | None:
+        """Time until the last run ends when `workers` train at once, longest first."""
+        known = [s for _, _, s in self.to_train]
+        if any(s is None for s in known):
+            return None
+        loads = [0.0] * max(1, workers)
+        for seconds in sorted(known, reverse=True):
+            loads[loads.index(min(loads))] += seconds
+        return max(loads)
 
 
 def make_plan(ws, sections, force: bool = False, measure: bool = False) -> Plan:
@@ -126,7 +146,7 @@ def make_plan(ws, sections, force: bool = False, measure: bool = False) -> Plan:
 def _cached_or_measured(ws, spec, measure: bool) -> Speed | None:
     try:
         path = _cache_path(architecture(spec.params))
-    except ImportError:
+    except ImportError:  # no TensorFlow installed (its metadata is missing): nothing to measure with
         return None
     if path.is_file():
         try:

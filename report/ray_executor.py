@@ -24,7 +24,8 @@ def check_available() -> None:
 
 def train_on_ray(ws, todo, executor, progress):
     """Yield (spec, key, result, error, wall) as tasks finish; a task that dies is a failed run."""
-    from .pipeline import report_finished
+    from experiments.training import THREADS_PER_RUN
+
     from .workers import train_with_data
 
     ray = _import_ray()
@@ -35,7 +36,7 @@ def train_on_ray(ws, todo, executor, progress):
         ray.init(address=executor.address, include_dashboard=False, log_to_driver=False,
                  configure_logging=False, **({} if executor.address else {"num_cpus": os.cpu_count()}))
     try:
-        cpus = executor.cpus_per_run or os.cpu_count() or 1
+        cpus = executor.cpus_per_run or THREADS_PER_RUN
         task = ray.remote(num_cpus=cpus, max_retries=0)(train_with_data)
         datasets = {name: ray.put(ws.dataset(name)) for name in {spec.dataset for spec, _ in todo}}
         pending = {task.remote(spec, datasets[spec.dataset], cpus): (spec, key) for spec, key in todo}
@@ -48,9 +49,9 @@ def train_on_ray(ws, todo, executor, progress):
             except Exception as exc:  # the task or its worker died: stored as failed, the grid goes on
                 result, error, wall = None, f"Ray task died: {type(exc).__name__}: {str(exc).splitlines()[0]}", 0.0
             running = min(len(pending), slots)
-            report_finished(progress, spec, result, wall,
-                            f"  [cluster: {progress.run_index + 1} done, {running} running, {len(pending) - running} queued]")
-            yield spec, key, result, error, wall
+            yield spec, key, result, error, wall  # the caller stores it before the generator resumes
+            progress.finished(spec.run_id, result, wall,
+                              f"  [cluster: {progress.run_index + 1} done, {running} running, {len(pending) - running} queued]")
     finally:
         for ref in list(locals().get("pending", {})):
             ray.cancel(ref, force=True)

@@ -32,6 +32,7 @@ def format_rate(value: float) -> str:
 def cnn_runs(config: dict) -> list[RunSpec]:
     section = config["cnn"]
     budget = {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples")}
+    budget["curve_test_samples"] = section["test_samples"]  # 1,000 test images: all of them every epoch
     return [RunSpec("cnn", f"{optimizer}, lr={format_rate(rate)}", seed,
                     {"model": "lenet5", "optimizer": optimizer, "learning_rate": rate, **budget}, "cifar10",
                     keep_weights=True)
@@ -41,7 +42,7 @@ def cnn_runs(config: dict) -> list[RunSpec]:
 
 def _rnn_budget(config: dict) -> dict:
     section = config["rnn"]
-    return {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples")}
+    return {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples", "curve_test_samples")}
 
 
 def rnn_runs(config: dict) -> list[RunSpec]:

@@ -25,7 +25,7 @@ def test_profiles_change_budgets_never_the_grid(profile):
     full, other = load_config(profile="full"), load_config(profile=profile)
     for section in ("cnn", "rnn"):
         for key in full[section]:
-            if key not in ("epochs", "samples_per_epoch", "test_samples", "seeds"):
+            if key not in ("epochs", "samples_per_epoch", "test_samples", "curve_test_samples", "seeds"):
                 assert full[section][key] == other[section][key], (section, key)
     assert other["cnn"]["epochs"] * other["cnn"]["samples_per_epoch"] < full["cnn"]["epochs"] * full["cnn"]["samples_per_epoch"]
 
@@ -62,6 +62,8 @@ BAD_CONFIGS = [
     ("[rnn]\nhidden_sizes = [64, 64]\n", "repeated"),
     ("[rnn]\nlearning_rate = 0\n", "rnn.learning_rate"),
     ("[rnn]\nbatch_size = -3\n", "rnn.batch_size"),
+    ("[rnn]\ncurve_test_samples = 0\n", "rnn.curve_test_samples"),
+    ("[cnn]\ncurve_test_samples = 100\n", "cnn.curve_test_samples"),
     ("[report]\ntitle = 3\n", "report.title"),
     ("[compare]\naccuracy_thresholds = [1.5]\n", "compare.accuracy_thresholds"),
     ("[visualize]\nfeature_maps_shown = 99\n", "visualize.feature_maps_shown"),

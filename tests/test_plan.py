@@ -1,26 +1,48 @@
 import json
+import re
 import shutil
 
 import pytest
 
-from report.plan import Speed, architecture, speed_from_records
+from report.pipeline import Executor, longest_first
+from report.plan import Plan, Speed, architecture, evaluated_images, speed_from_records
+from report.runs import RunSpec
 from tests.conftest import run_cli
 
 
-def record(wall, epochs, samples, test, train_seconds, eval_seconds):
-    return {"wall_seconds": wall, "params": {"samples_per_epoch": samples, "test_samples": test, "epochs": epochs},
-            "metrics": [{"train_seconds": t, "eval_seconds": e} for t, e in zip(train_seconds, eval_seconds)]}
+def record(wall, samples, train_seconds, eval_seconds, test_images):
+    return {"wall_seconds": wall, "params": {"samples_per_epoch": samples},
+            "metrics": [{"train_seconds": t, "eval_seconds": e, "test_images": n}
+                        for t, e, n in zip(train_seconds, eval_seconds, test_images)]}
 
 
 def test_speed_from_stored_runs_separates_fixed_and_per_sample_costs():
-    # epoch 1 includes 2 s of tracing; later epochs: 1,000 samples in 1 s, 100 test samples in 0.1 s
-    runs = [record(wall=2 + 3 * 1.1 + 0.5, epochs=3, samples=1000, test=100,
-                   train_seconds=[3.0, 1.0, 1.0], eval_seconds=[0.1, 0.1, 0.1])]
+    # epoch 1 includes 2 s of tracing; later epochs: 1,000 samples in 1 s, a test image in 1 ms
+    # (100 after epochs 1 and 2, all 400 after the last)
+    runs = [record(wall=2 + 3 * 1.0 + 0.6 + 0.5, samples=1000, train_seconds=[3.0, 1.0, 1.0],
+                   eval_seconds=[0.1, 0.1, 0.4], test_images=[100, 100, 400])]
     speed = speed_from_records(runs)
     assert speed.per_train == pytest.approx(1e-3) and speed.per_eval == pytest.approx(1e-3)
     assert speed.fixed == pytest.approx(2.5)
-    params = {"epochs": 10, "samples_per_epoch": 2000, "test_samples": 100}
-    assert speed.run_seconds(params) == pytest.approx(2.5 + 10 * (2.0 + 0.1))
+    params = {"epochs": 10, "samples_per_epoch": 2000, "test_samples": 400, "curve_test_samples": 100}
+    assert evaluated_images(params) == 9 * 100 + 400
+    assert speed.run_seconds(params) == pytest.approx(2.5 + 10 * 2.0 + 1.3)
+
+
+def test_wall_time_with_several_workers_packs_the_longest_runs_first():
+    plan = Plan([(None, "a", 1.0), (None, "b", 4.0), (None, "c", 3.0), (None, "d", 6.0)], [])
+    assert plan.seconds == 14.0
+    assert plan.wall_seconds(1) == 14.0 and plan.wall_seconds(2) == 7.0  # 6 + 1 beside 4 + 3
+    assert Plan([(None, "a", 1.0), (None, "b", None)], []).wall_seconds(2) is None
+
+
+def test_several_runs_start_longest_first_and_never_more_workers_than_runs():
+    budget = {"epochs": 2, "samples_per_epoch": 100, "test_samples": 100, "curve_test_samples": 100}
+    small = RunSpec("rnn", "rnn, 64 units", 0, {"model": "rnn", "cell": "rnn", "hidden_size": 64, **budget}, "mnist")
+    large = RunSpec("rnn", "lstm, 256 units", 0, {"model": "rnn", "cell": "lstm", "hidden_size": 256, **budget}, "mnist")
+    assert [spec.label for spec, _ in longest_first([(small, "k1"), (large, "k2")])] == ["lstm, 256 units", "rnn, 64 units"]
+    assert Executor(jobs=4).workers(3) == 3 and Executor(jobs=2).workers(5) == 2
+    assert Executor().workers(1) == 1
 
 
 def test_architecture_ignores_what_does_not_change_speed():
@@ -31,7 +53,8 @@ def test_architecture_ignores_what_does_not_change_speed():
 
 def test_no_speed_without_runs():
     assert speed_from_records([]) is None
-    assert Speed(1, 0, 0, "x").run_seconds({"epochs": 5, "samples_per_epoch": 1, "test_samples": 1}) == 1
+    assert Speed(1, 0, 0, "x").run_seconds({"epochs": 5, "samples_per_epoch": 1, "test_samples": 1,
+                                            "curve_test_samples": 1}) == 1
 
 
 @pytest.mark.slow
@@ -51,24 +74,31 @@ def test_plan_lists_reused_runs_and_estimates_new_ones(smoke_build, tmp_path):
 
 
 @pytest.mark.slow
-def test_jobs_train_in_separate_processes_with_the_same_results(smoke_build, tmp_path):
-    """Three runs with --jobs 2 against the serial smoke build's stored results."""
+def test_numbers_do_not_depend_on_how_many_runs_train_at_once(smoke_build, tmp_path):
+    """The smoke build trained one run per core; here one at a time, in this process: the same
+    keys and, since every run uses one thread either way, exactly the same numbers."""
     output = tmp_path / "output"
     env = {"MKREPORT_CACHE_DIR": str(smoke_build["cache"])}
     common = ["--profile", "smoke", "--data-dir", smoke_build["data_dir"]]
-    result = run_cli("cnn", *common, "--output", output, "--jobs", "2", env=env)
+    assert "2 at a time" in smoke_build["stderr"]
+    assert re.search(r"^    cnn/\S+, lr=\S+/seed=0  epoch 2/2  loss", smoke_build["stderr"], re.MULTILINE)
+    result = run_cli("cnn", *common, "--output", output, "--jobs", "1", env=env)
     assert result.returncode == 0, result.stderr
-    assert "2 at a time" in result.stderr and "trained 9 run(s)" in result.stdout
-    parallel = json.loads(run_cli("status", *common, "--output", output, "--json", env=env, check=True).stdout)
-    serial = json.loads(run_cli("status", *common, "--output", smoke_build["output"], "--json", env=env,
-                                check=True).stdout)
-    serial_paths = {r["key"]: r["path"] for r in serial}
-    for row in parallel:
+    assert "at a time" not in result.stderr and "trained 9 run(s)" in result.stdout
+    serial = json.loads(run_cli("status", *common, "--output", output, "--json", env=env, check=True).stdout)
+    parallel = json.loads(run_cli("status", *common, "--output", smoke_build["output"], "--json", env=env,
+                                  check=True).stdout)
+    parallel_paths = {r["key"]: r["path"] for r in parallel}
+    compared = 0
+    for row in serial:
         if row["section"] != "cnn":
             continue
-        assert row["state"] == "done" and row["key"] in serial_paths  # same keys: same config, data, code
-        ours = json.loads(open(row["path"]).read())["record"]["metrics"]
-        theirs = json.loads(open(serial_paths[row["key"]]).read())["record"]["metrics"]
-        for a, b in zip(ours, theirs):  # other thread counts may reorder float sums: equal to 1e-3
-            assert a["test_accuracy"] == pytest.approx(b["test_accuracy"], abs=1e-3)
-            assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-3)
+        assert row["state"] == "done" and row["key"] in parallel_paths  # same keys: same config, data, code
+        ours = json.loads(open(row["path"]).read())["record"]
+        theirs = json.loads(open(parallel_paths[row["key"]]).read())["record"]
+        assert ours["threads"] == theirs["threads"] == 1
+        drop = ("train_seconds", "eval_seconds")
+        assert [{k: v for k, v in m.items() if k not in drop} for m in ours["metrics"]] == \
+            [{k: v for k, v in m.items() if k not in drop} for m in theirs["metrics"]]
+        compared += 1
+    assert compared == 9

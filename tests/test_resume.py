@@ -15,11 +15,13 @@ from report.pipeline import Workspace, build
 from tests.conftest import REPO, run_cli
 
 
-def start_training(output, data_dir, cache):
+def start_training(output, data_dir, cache, jobs=1):
+    """jobs=1: one run at a time, so "[3/9]" means exactly two runs are stored. A session of its own,
+    so that a test can send Ctrl-C to the whole process group as a terminal does."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MKREPORT_CACHE_DIR=str(cache))
     return subprocess.Popen([sys.executable, "-m", "report", "cnn", "--profile", "smoke", "--output", str(output),
-                             "--data-dir", str(data_dir)], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env=env, cwd=REPO)
+                             "--data-dir", str(data_dir), "--jobs", str(jobs)], stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env, cwd=REPO, start_new_session=True)
 
 
 def wait_for_run(process, number, limit=120):
@@ -66,14 +68,37 @@ def test_interrupted_grid_keeps_finished_runs_and_resumes(tmp_path, data_dir, ho
     assert "trained 7 run(s), reused 2" in result.stdout
 
 
+@pytest.mark.slow
+def test_ctrl_c_with_worker_processes_keeps_finished_runs_and_stores_no_failure(tmp_path, data_dir):
+    """Ctrl-C in a terminal reaches the workers too: no run may be stored as failed for it."""
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    process = start_training(output, data_dir, cache, jobs=2)
+    deadline = time.time() + 120
+    while "done in" not in process.stderr.readline():
+        assert time.time() < deadline, "no run finished"
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in stderr
+    assert no_temporaries(output) == []
+    kept = states(output, data_dir, cache)
+    assert "failed" not in kept and kept.count("done") >= 1
+    result = run_cli("cnn", "--profile", "smoke", "--output", output, "--data-dir", data_dir,
+                     env={"MKREPORT_CACHE_DIR": str(cache)}, check=True)
+    assert f"reused {kept.count('done')}" in result.stdout
+
+
 def fake_result(params, accuracy=0.5, state="done"):
     metrics = [{"epoch": e, "train_loss": 1.0, "train_accuracy": accuracy, "test_loss": 1.0,
-                "test_accuracy": accuracy, "train_seconds": 0.1, "eval_seconds": 0.01,
+                "test_accuracy": accuracy, "train_seconds": 0.1, "eval_seconds": 0.01, "test_images": 100,
                 "samples_seen": e * params["samples_per_epoch"]} for e in range(1, params["epochs"] + 1)]
     return {"state": state, "device": "CPU", "metrics": metrics if state == "done" else metrics[:1],
-            "diverged_epoch": None if state == "done" else 2, "parameters": 10,
+            "diverged_epoch": None if state == "done" else 2, "parameters": 10, "threads": 1,
             "weights": [np.zeros(3, np.float32)],
             "snapshots": {"conv1_kernel": np.zeros((params["epochs"] + 1, 5, 5, 1, 32), np.float32)}}
+
+
+CNN = [s for s in pipeline.SECTIONS if s.name == "cnn"]
+IN_PROCESS = pipeline.Executor(jobs=1)  # train_run is replaced in this process only
 
 
 @pytest.fixture
@@ -90,7 +115,7 @@ def test_a_failing_run_is_stored_as_failed_and_the_grid_goes_on(small_grid, monk
         return fake_result(params)
 
     monkeypatch.setattr("experiments.training.train_run", train)
-    tally = pipeline.train_missing(small_grid, [s for s in pipeline.SECTIONS if s.name == "cnn"])
+    tally = pipeline.train_missing(small_grid, CNN, executor=IN_PROCESS)
     assert tally.trained == 3 and tally.failed == ["cnn/adam, lr=0.1/seed=0"]
     rows = {(r["config"]): r["state"] for r in pipeline.status_rows(small_grid) if r["section"] == "cnn"}
     assert rows["adam, lr=0.1"] == "failed" and rows["sgd, lr=0.1"] == "done"
@@ -99,7 +124,7 @@ def test_a_failing_run_is_stored_as_failed_and_the_grid_goes_on(small_grid, monk
 
     # the next run retries the failed run only
     monkeypatch.setattr("experiments.training.train_run", lambda params, seed, data, on_epoch=None: fake_result(params))
-    tally = pipeline.train_missing(small_grid, [s for s in pipeline.SECTIONS if s.name == "cnn"])
+    tally = pipeline.train_missing(small_grid, CNN, executor=IN_PROCESS)
     assert tally.trained == 1 and tally.reused == 3
 
 
@@ -111,7 +136,7 @@ def test_fail_fast_stops_at_the_first_failure(small_grid, monkeypatch):
         raise ValueError("bad")
 
     monkeypatch.setattr("experiments.training.train_run", train)
-    tally = pipeline.train_missing(small_grid, [s for s in pipeline.SECTIONS if s.name == "cnn"], fail_fast=True)
+    tally = pipeline.train_missing(small_grid, CNN, fail_fast=True, executor=IN_PROCESS)
     assert len(calls) == 1 and len(tally.failed) == 1
 
 
@@ -125,7 +150,7 @@ def test_ctrl_c_inside_a_run_keeps_the_runs_before_it(small_grid, monkeypatch):
         return fake_result(params)
 
     monkeypatch.setattr("experiments.training.train_run", train)
-    tally = build(small_grid, ["cnn"])
+    tally = build(small_grid, ["cnn"], executor=IN_PROCESS)
     assert tally.interrupted and tally.trained == 2
     assert sorted(r["state"] for r in pipeline.status_rows(small_grid) if r["section"] == "cnn") == \
         ["done", "done", "missing", "missing"]
@@ -137,7 +162,7 @@ def test_diverging_run_is_stored_as_diverged_with_its_epoch(data_dir):
     from experiments.training import train_run
 
     params = {"model": "lenet5", "optimizer": "sgd", "learning_rate": 1e6, "epochs": 3, "batch_size": 64,
-              "samples_per_epoch": 128, "test_samples": 100}
+              "samples_per_epoch": 128, "test_samples": 100, "curve_test_samples": 100}
     result = train_run(params, 0, load_cifar10(data_dir))
     assert result["state"] == "diverged"
     assert result["diverged_epoch"] == len(result["metrics"]) + 1

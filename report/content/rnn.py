@@ -29,6 +29,7 @@ def build(ws, sink) -> dict:
         "samples_seen": config["epochs"] * config["samples_per_epoch"],
         "batch_size": config["batch_size"], "learning_rate": f"{config['learning_rate']:g}",
         "test_samples": min(config["test_samples"], len(ws.dataset("mnist").x_test)),
+        "curve_test_samples": min(config["curve_test_samples"], config["test_samples"], len(ws.dataset("mnist").x_test)),
         "train_size": len(ws.dataset("mnist").x_train),
         "records": records,
     }

@@ -1,0 +1,37 @@
+"""Floating-point operations of the assignment's models, counted by hand (multiply-add = 2 FLOPs).
+
+Training is counted as 3× the forward pass (forward, and two products in the backward pass).
+The benchmarks compare measured speed with these counts; the pipeline uses them to start the
+longest runs first when several train at once.
+"""
+
+TRAINING_FACTOR = 3
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+
+
+def lenet5_forward_flops() -> int:
+    conv1 = 28 * 28 * 32 * (5 * 5 * 1)
+    conv2 = 14 * 14 * 64 * (5 * 5 * 32)
+    fc1 = 7 * 7 * 64 * 1024
+    fc2 = 1024 * 10
+    return 2 * (conv1 + conv2 + fc1 + fc2)
+
+
+def rnn_forward_flops(cell: str, hidden: int, steps: int = 28, inputs: int = 28) -> int:
+    per_step = GATES[cell] * (inputs + hidden) * hidden
+    return 2 * (steps * per_step + hidden * 10)
+
+
+def forward_flops(params: dict) -> int:
+    if params["model"] == "lenet5":
+        return lenet5_forward_flops()
+    return rnn_forward_flops(params["cell"], params["hidden_size"])
+
+
+def run_flops(params: dict) -> int:
+    """A whole run: every epoch's training samples and the evaluations (the curve subset after
+    every epoch but the last, all test images after the last)."""
+    curve = min(params["curve_test_samples"], params["test_samples"])
+    samples = (params["epochs"] * TRAINING_FACTOR * params["samples_per_epoch"]
+               + (params["epochs"] - 1) * curve + params["test_samples"])
+    return samples * forward_flops(params)
