@@ -21,7 +21,13 @@ def start_training(output, data_dir, cache, jobs=1):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MKREPORT_CACHE_DIR=str(cache))
     return subprocess.Popen([sys.executable, "-m", "report", "cnn", "--profile", "smoke", "--output", str(output),
                              "--data-dir", str(data_dir), "--jobs", str(jobs)], stderr=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env=env, cwd=REPO, start_new_session=True)
+                            stdout=subprocess.PIPE, text=True, env=env, cwd=REPO, start_new_session=True,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint():
+    # A shell starts background jobs with SIGINT ignored, and the child would inherit that (CI may run so)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_run(process, number, limit=120):
