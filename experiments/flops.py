@@ -31,7 +31,7 @@ def forward_flops(params: dict) -> int:
 def run_flops(params: dict) -> int:
     """A whole run: every epoch's training samples and the evaluations (the curve subset after
     every epoch but the last, all test images after the last)."""
-    curve = min(params["curve_test_samples"], params["test_samples"])
-    samples = (params["epochs"] * TRAINING_FACTOR * params["samples_per_epoch"]
-               + (params["epochs"] - 1) * curve + params["test_samples"])
+    from .training import evaluated_images
+
+    samples = params["epochs"] * TRAINING_FACTOR * params["samples_per_epoch"] + evaluated_images(params)
     return samples * forward_flops(params)

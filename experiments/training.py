@@ -26,6 +26,16 @@ def to_inputs(images: np.ndarray, model_name: str) -> np.ndarray:
     return x[..., None] if model_name == "lenet5" else x
 
 
+def curve_test_count(params: dict) -> int:
+    """Test images evaluated after each epoch but the last (the learning curves)."""
+    return min(params["curve_test_samples"], params["test_samples"])
+
+
+def evaluated_images(params: dict) -> int:
+    """Test images a run evaluates in all: the curve subset after each epoch but the last, then all."""
+    return (params["epochs"] - 1) * curve_test_count(params) + params["test_samples"]
+
+
 def fixed_test_subset(dataset: Dataset, count: int) -> np.ndarray:
     """The same test images for every run and seed, drawn across all classes."""
     order = np.random.default_rng(0).permutation(len(dataset.x_test))
@@ -194,7 +204,7 @@ def train_run(params: dict, seed: int, data: Dataset,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     test_rows = fixed_test_subset(data, params["test_samples"])
-    curve_rows = fixed_test_subset(data, min(params["curve_test_samples"], params["test_samples"]))
+    curve_rows = fixed_test_subset(data, curve_test_count(params))
     x_curve, y_curve = to_inputs(data.x_test[curve_rows], params["model"]), data.y_test[curve_rows]
     final_test = None
     if len(curve_rows) < len(test_rows):  # the curve subset is the start of the same fixed order

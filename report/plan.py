@@ -14,6 +14,8 @@ import statistics
 import time
 from dataclasses import dataclass
 
+from experiments.training import evaluated_images
+
 from .runs import run_state, training_code_hash
 from .store import FINISHED, atomic_write_bytes, make_key
 
@@ -33,12 +35,6 @@ class Speed:
     def run_seconds(self, params: dict) -> float:
         return (self.fixed + params["epochs"] * params["samples_per_epoch"] * self.per_train
                 + evaluated_images(params) * self.per_eval)
-
-
-def evaluated_images(params: dict) -> int:
-    """Test images a run evaluates: the curve subset after each epoch but the last, then all."""
-    curve = min(params["curve_test_samples"], params["test_samples"])
-    return (params["epochs"] - 1) * curve + params["test_samples"]
 
 
 def speed_from_records(records: list[dict]) -> Speed | None:
@@ -103,12 +99,6 @@ def measure_speed(params: dict, data, batches: int = 6) -> Speed:
 class Plan:
     to_train: list    # (spec, key, estimated seconds or None)
     reused: list      # (spec, key)
-
-    @property
-    def seconds(self) -> float | None:
-        """Training time of every run, added up."""
-        known = [s for _, _, s in self.to_train]
-        return None if any(s is None for s in known) else sum(known)
 
     def wall_seconds(self, workers: int) -> float | None:
         """Time until the last run ends when `workers` train at once, longest first."""
