@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from report.checksums import file_sha256
-from report.errors import DataError
+from .checksums import file_sha256
+from .errors import DataError
 
 NUM_CLASSES = 10
 IMAGE_SIDE = 28

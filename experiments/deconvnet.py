@@ -112,8 +112,17 @@ def strongest(activations: np.ndarray, channel: int) -> np.ndarray:
     return kept
 
 
-def project(model, layer_name: str, images: np.ndarray, channel: int) -> np.ndarray:
-    """The strongest activation of feature map `channel` in `layer_name`, per image, in pixel space.
+def keep_at(activations: np.ndarray, channel: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Keep only the activation of one feature map at one given position per image; zero everything else."""
+    n = activations.shape[0]
+    kept = np.zeros_like(activations)
+    kept[np.arange(n), rows, cols, channel] = activations[np.arange(n), rows, cols, channel]
+    return kept
+
+
+def project(model, layer_name: str, images: np.ndarray, channel: int, positions=None) -> np.ndarray:
+    """One activation of feature map `channel` in `layer_name` per image, in pixel space: the image's
+    strongest, or the one at positions = (rows, cols), one position per image.
 
     images: (N, H, W, C) float32. Returns an array of the images' shape.
     """
@@ -121,11 +130,13 @@ def project(model, layer_name: str, images: np.ndarray, channel: int) -> np.ndar
     outputs, switches = forward(stack, images)
     if not 0 <= channel < outputs[-1].shape[-1]:
         raise ValueError(f"layer {layer_name} has {outputs[-1].shape[-1]} feature maps; no channel {channel}")
-    return backproject(stack, strongest(outputs[-1], channel), switches, images.shape)
+    kept = strongest(outputs[-1], channel) if positions is None else keep_at(outputs[-1], channel, *positions)
+    return backproject(stack, kept, switches, images.shape)
 
 
-def receptive_field(stack, row: int, col: int, side: int) -> tuple[slice, slice]:
-    """Input rows and columns that can affect output position (row, col) of the stack's last layer."""
+def field_bounds(stack, row: int, col: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right), inclusive, of the input pixels that can affect output position
+    (row, col) of the stack's last layer; outside 0…side−1 where the field reaches into the padding."""
     top, bottom, left, right = row, row, col, col
     for layer in reversed(stack):
         if hasattr(layer, "kernel"):
@@ -133,4 +144,21 @@ def receptive_field(stack, row: int, col: int, side: int) -> tuple[slice, slice]
             top, bottom, left, right = top - half, bottom + half, left - half, right + half
         else:
             top, bottom, left, right = 2 * top, 2 * bottom + 1, 2 * left, 2 * right + 1
+    return top, bottom, left, right
+
+
+def receptive_field(stack, row: int, col: int, side: int) -> tuple[slice, slice]:
+    """Input rows and columns that can affect output position (row, col), clipped to the image."""
+    top, bottom, left, right = field_bounds(stack, row, col)
     return slice(max(0, top), min(side, bottom + 1)), slice(max(0, left), min(side, right + 1))
+
+
+def inside_positions(stack, height: int, width: int, side: int) -> np.ndarray:
+    """(height, width) bool: output positions whose whole receptive field lies inside a side×side
+    image, so that the zero padding at the border plays no part in their activation."""
+    inside = np.zeros((height, width), dtype=bool)
+    for row in range(height):
+        for col in range(width):
+            top, bottom, left, right = field_bounds(stack, row, col)
+            inside[row, col] = top >= 0 and left >= 0 and bottom < side and right < side
+    return inside

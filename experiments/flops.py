@@ -5,15 +5,18 @@ The benchmarks compare measured speed with these counts; the pipeline uses them 
 longest runs first when several train at once.
 """
 
+from .sizes import LENET5_WIDTHS
+
 TRAINING_FACTOR = 3
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
-def lenet5_forward_flops() -> int:
-    conv1 = 28 * 28 * 32 * (5 * 5 * 1)
-    conv2 = 14 * 14 * 64 * (5 * 5 * 32)
-    fc1 = 7 * 7 * 64 * 1024
-    fc2 = 1024 * 10
+def lenet5_forward_flops(widths=LENET5_WIDTHS) -> int:
+    c1, c2, fc = widths
+    conv1 = 28 * 28 * c1 * (5 * 5 * 1)
+    conv2 = 14 * 14 * c2 * (5 * 5 * c1)
+    fc1 = 7 * 7 * c2 * fc
+    fc2 = fc * 10
     return 2 * (conv1 + conv2 + fc1 + fc2)
 
 
@@ -24,7 +27,7 @@ def rnn_forward_flops(cell: str, hidden: int, steps: int = 28, inputs: int = 28)
 
 def forward_flops(params: dict) -> int:
     if params["model"] == "lenet5":
-        return lenet5_forward_flops()
+        return lenet5_forward_flops(tuple(params.get("widths", LENET5_WIDTHS)))
     return rnn_forward_flops(params["cell"], params["hidden_size"])
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-NUM_CLASSES = 10
+from .sizes import LENET5_WIDTHS, NUM_CLASSES
+
 RNN_CELLS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
 
-def build_lenet5() -> keras.Model:
-    """conv5×5/32 → pool → conv5×5/64 → pool → fc 1024 → dropout 0.5 → fc 10 (logits)."""
+def build_lenet5(widths=LENET5_WIDTHS) -> keras.Model:
+    """conv5×5/32 → pool → conv5×5/64 → pool → fc 1024 → dropout 0.5 → fc 10 (logits);
+    widths = (conv1 maps, conv2 maps, fc units) narrows the same shape."""
+    conv1, conv2, fc = widths
     inputs = keras.Input((28, 28, 1), name="image")
-    x = layers.Conv2D(32, 5, padding="same", activation="relu", name="conv1")(inputs)
+    x = layers.Conv2D(conv1, 5, padding="same", activation="relu", name="conv1")(inputs)
     x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2")(x)
+    x = layers.Conv2D(conv2, 5, padding="same", activation="relu", name="conv2")(x)
     x = layers.MaxPooling2D(2, name="pool2")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(1024, activation="relu", name="fc1")(x)
+    x = layers.Dense(fc, activation="relu", name="fc1")(x)
     x = layers.Dropout(0.5, name="dropout")(x)
     logits = layers.Dense(NUM_CLASSES, name="logits")(x)
     return keras.Model(inputs, logits, name="lenet5")
@@ -32,7 +35,7 @@ def build_rnn(cell: str, hidden_size: int) -> keras.Model:
 
 def build_model(params: dict) -> keras.Model:
     if params["model"] == "lenet5":
-        return build_lenet5()
+        return build_lenet5(tuple(params.get("widths", LENET5_WIDTHS)))
     return build_rnn(params["cell"], params["hidden_size"])
 
 

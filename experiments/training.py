@@ -18,6 +18,14 @@ EVAL_BATCH = 1000  # evaluation has no backward pass: large batches are faster a
 # TensorFlow's thread count changes float sums (results differ at ~1e-5): every run uses the same
 # count, so a run's numbers do not depend on how many runs train beside it (`--jobs`).
 THREADS_PER_RUN = 1
+# A run diverges when a loss is not finite or exceeds 100 × ln 10 (≈ 230): a hundred times the
+# cross-entropy of a uniform guess over ten classes. Overflow alone is no test: whether a huge
+# loss becomes inf depends on the CPU's instruction set (5e30 stays finite with AVX-512).
+DIVERGENCE_LOSS = 100 * math.log(10)
+
+
+def diverges(loss: float) -> bool:
+    return not math.isfinite(loss) or loss > DIVERGENCE_LOSS
 
 
 def to_inputs(images: np.ndarray, model_name: str) -> np.ndarray:
@@ -159,18 +167,18 @@ def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final
         def on_epoch_end(self, epoch, logs=None):
             ended = time.perf_counter()
             eval_started = self.eval_started or ended
-            values = [logs["loss"], logs.get("val_loss", float("nan"))]
-            if not all(math.isfinite(v) for v in values):
-                self.diverged_epoch = epoch + 1
-                self.model.stop_training = True
-                return
-            test = {"test_loss": float(logs["val_loss"]), "test_accuracy": float(logs["val_accuracy"]),
+            test = {"test_loss": float(logs.get("val_loss", float("nan"))),
+                    "test_accuracy": float(logs.get("val_accuracy", float("nan"))),
                     "eval_seconds": ended - eval_started, "test_images": curve_images}
-            if epoch + 1 == last_epoch and final_test is not None:
+            if epoch + 1 == last_epoch and final_test is not None and not diverges(test["test_loss"]):
                 started = time.perf_counter()
                 loss, accuracy = self.model.evaluate(_test_batches(*final_test), verbose=0)
                 test = {"test_loss": float(loss), "test_accuracy": float(accuracy),
                         "eval_seconds": time.perf_counter() - started, "test_images": len(final_test[1])}
+            if diverges(float(logs["loss"])) or diverges(test["test_loss"]):
+                self.diverged_epoch = epoch + 1
+                self.model.stop_training = True
+                return
             self.metrics.append({"epoch": epoch + 1, "train_loss": float(logs["loss"]),
                                  "train_accuracy": float(logs["accuracy"]), **test,
                                  "train_seconds": eval_started - self.started,
@@ -190,7 +198,7 @@ def train_run(params: dict, seed: int, data: Dataset,
     One keras.Model.fit call over all epochs (so mkreport adds nothing per step to bare Keras),
     evaluating after every epoch on the first curve_test_samples of the fixed test subset, and
     after the last on all test_samples of it. state is "done", or "diverged" with diverged_epoch
-    when a loss stops being finite; the metrics then end with the last finite epoch.
+    when a loss diverges (see DIVERGENCE_LOSS); the metrics then end with the last epoch before.
     """
     import keras
     import tensorflow as tf
@@ -220,7 +228,7 @@ def train_run(params: dict, seed: int, data: Dataset,
 
     result = {"state": "diverged" if recorder.diverged_epoch else "done", "metrics": recorder.metrics,
               "diverged_epoch": recorder.diverged_epoch, "parameters": int(model.count_params()),
-              "test_rows": len(test_rows), "threads": threads_in_force, "weights": [np.asarray(w) for w in model.get_weights()],
+              "threads": threads_in_force, "weights": [np.asarray(w) for w in model.get_weights()],
               "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU"}
     if lenet:
         snapshots = recorder.snapshots

@@ -32,7 +32,6 @@ def layer_statistics(values: np.ndarray) -> dict:
         "mean": float(per_map.mean()), "std": float(per_map.std()),
         "min": float(per_map.min()), "max": top,
         "zero_fraction": float((per_map == 0).mean()),
-        "map_mean": per_map.mean(axis=0).tolist(),
         "map_zero_fraction": zero_fraction_per_map.tolist(),
         # a map that is zero for every test image and position never fires: a dead filter
         "dead_maps": [int(i) for i in np.nonzero(zero_fraction_per_map == 1.0)[0]],

@@ -4,8 +4,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from .errors import MkreportError
-from .sections import SECTIONS
+from .errors import USER_ERRORS
 
 # A number that failed to be computed, as Python or JavaScript would print it.
 MISSING_VALUE = re.compile(r"\b(nan|NaN|None|inf|undefined)\b")
@@ -38,14 +37,13 @@ class _ReportParser(HTMLParser):
 
 
 def _current_keys(ws) -> set[str]:
-    from .pipeline import analysis_result
-
-    keys = {key for _, key in ws.planned(SECTIONS)}
-    for section in SECTIONS:
-        if section.analysis:
+    """The keys of every planned run and of every analysis the current results call for."""
+    keys = {key for _, key in ws.planned()}
+    for section in ws.sections:
+        if section.has_analysis:
             try:
-                keys.add(analysis_result(ws, section.analysis, compute_if_missing=False).key)
-            except MkreportError:
+                keys.add(ws.analysis_key(section, ws.records_read_by(section)))
+            except USER_ERRORS:
                 pass
     return keys
 
@@ -59,7 +57,7 @@ def check_report(ws) -> list[str]:
     parser = _ReportParser()
     parser.feed(html_path.read_text(encoding="utf-8"))
 
-    for section in SECTIONS:
+    for section in ws.sections:
         if f"sec-{section.name}" not in parser.section_ids:
             problems.append(f"section {section.name} is not in the report (run `mkreport {section.name}`)")
     for src in parser.images:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ConfigError, Interrupted, MkreportError
+from .errors import USER_ERRORS, ConfigError, Interrupted, MkreportError
 from .sections import SECTIONS
 
 INTERRUPTED = Interrupted.exit_code
@@ -43,7 +43,7 @@ def common_options(command):
     @functools.wraps(command)
     def wrapper(config_file, profile, data_dir, output, **kwargs):
         from .config import load_config
-        from .pipeline import Workspace
+        from .workspace import Workspace
 
         config = load_config(config_file, profile)
         return command(Workspace(config, _check_output(output), data_dir), **kwargs)
@@ -65,7 +65,7 @@ def build_options(command):
 
     @functools.wraps(command)
     def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run):
-        from .pipeline import Executor
+        from .execute import Executor
 
         if executor == "ray":
             from .ray_executor import check_available
@@ -83,38 +83,18 @@ def cli():
     """Train every experiment of the assignment and render output/report.html and report.pdf."""
 
 
-def _echo_plan(plan, workers: int, verbose: bool) -> None:
-    from .progress import format_duration
-
-    if verbose:
-        for spec, _, seconds in plan.to_train:
-            click.echo(f"train   {spec.run_id:<45} " + (f"≈{format_duration(seconds)}" if seconds is not None else "?"))
-        for spec, _ in plan.reused:
-            click.echo(f"reuse   {spec.run_id}")
-    total = plan.wall_seconds(workers)
-    estimate = (f"≈{format_duration(total)}" + (f" with {workers} at a time" if workers > 1 else "")
-                if total is not None else "time unknown until measured (`mkreport plan` measures)")
-    click.echo(f"plan: {len(plan.to_train)} run(s) to train, {len(plan.reused)} reused; {estimate}",
-               err=not verbose)
-
-
-def _build_and_render(ws, names, force, fail_fast, strict_render, executor):
-    from .pipeline import build
-    from .plan import make_plan
-    from .render import render
-    from .sections import with_dependencies
+def _build(ws, names, force, fail_fast, strict, executor):
+    from .build import build_report
 
     with ws.store.lock():
-        plan = make_plan(ws, with_dependencies(names), force=force)
-        if plan.to_train:
-            _echo_plan(plan, executor.workers(len(plan.to_train)), verbose=False)
-        tally = build(ws, names, force=force, fail_fast=fail_fast, executor=executor)
-        if tally.interrupted:
-            raise Interrupted(f"interrupted; {tally.trained + tally.reused} finished run(s) are kept in the store "
-                              f"({tally.trained} trained now); run the same command to train the rest")
-        rendered = render(ws, strict=strict_render)
-    click.echo(f"trained {tally.trained} run(s), reused {tally.reused}; wrote {rendered.html} and {rendered.pdf}")
-    for name, why in rendered.missing.items():
+        built = build_report(ws, names, strict=strict, force=force, fail_fast=fail_fast, executor=executor)
+    tally = built.tally
+    if tally.interrupted:
+        raise Interrupted(f"interrupted; {tally.trained + tally.reused} finished run(s) are kept in the store "
+                          f"({tally.trained} trained now); run the same command to train the rest")
+    if built.html:
+        click.echo(f"trained {tally.trained} run(s), reused {tally.reused}; wrote {built.html} and {built.pdf}")
+    for name, why in built.missing.items():
         click.echo(f"not in the report yet: {name} ({why})", err=True)
     if tally.failed:
         raise MkreportError(f"{len(tally.failed)} run(s) failed: " + ", ".join(tally.failed))
@@ -125,14 +105,14 @@ def _build_and_render(ws, names, force, fail_fast, strict_render, executor):
 @build_options
 def all_command(ws, force, fail_fast, executor):
     """Train every section that is not stored yet, then render the report."""
-    _build_and_render(ws, [s.name for s in SECTIONS], force, fail_fast, strict_render=True, executor=executor)
+    _build(ws, None, force, fail_fast, strict=True, executor=executor)
 
 
 def _section_command(section):
     @common_options
     @build_options
     def command(ws, force, fail_fast, executor):
-        _build_and_render(ws, [section.name], force, fail_fast, strict_render=False, executor=executor)
+        _build(ws, [section.name], force, fail_fast, strict=False, executor=executor)
     command.__doc__ = (f"Run (or reuse) the section '{section.title}' and what it reads, "
                        "then re-render the report with every section that has results.")
     return cli.command(section.name)(command)
@@ -146,13 +126,11 @@ for _section in SECTIONS:
 @common_options
 def render(ws):
     """Re-render the report from stored results; trains nothing."""
-    from .pipeline import metrics_csv
-    from .render import render as render_report
+    from .build import build_report
 
     with ws.store.lock():
-        rendered = render_report(ws, strict=True)
-        ws.store.write_output("metrics.csv", metrics_csv(ws))
-    click.echo(f"wrote {rendered.html} and {rendered.pdf}")
+        built = build_report(ws, train=False)
+    click.echo(f"wrote {built.html} and {built.pdf}")
 
 
 @cli.command()
@@ -162,11 +140,11 @@ def render(ws):
               help="Estimate for this many runs at once [default: one per core].")
 def plan(ws, force, jobs):
     """List the runs a build would train and reuse, with a time estimate from a short measurement."""
-    from .pipeline import Executor
-    from .plan import make_plan
+    from .execute import Executor
+    from .plan import describe, make_plan
 
-    plan = make_plan(ws, SECTIONS, force=force, measure=True)
-    _echo_plan(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True)
+    plan = make_plan(ws, force=force, measure=True)
+    click.echo(describe(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True))
 
 
 @cli.command()
@@ -188,7 +166,7 @@ def check(ws):
 @click.option("--json", "as_json", is_flag=True, help="Also give each run's key and stored path.")
 def status(ws, as_json):
     """One row per run: section, config, seed and state (done, missing, failed, diverged, stale, corrupt)."""
-    from .pipeline import status_rows
+    from .workspace import status_rows
 
     rows = status_rows(ws)
     if as_json:
@@ -217,7 +195,7 @@ def main(argv=None) -> int:
         click.echo("mkreport: interrupted; every finished run is kept in the store "
                    "(`mkreport status` lists them)", err=True)
         sys.exit(INTERRUPTED)
-    except MkreportError as error:
+    except USER_ERRORS as error:
         click.echo(f"mkreport: {error}", err=True)
         sys.exit(error.exit_code)
     except Exception as error:  # a bug in mkreport: still one line; MKREPORT_DEBUG=1 shows the traceback

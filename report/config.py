@@ -67,6 +67,10 @@ def _nonempty_list(item_check, what):
     return check
 
 
+def _boolean(value):
+    return None if isinstance(value, bool) else "true or false"
+
+
 def _seed(value):
     return _whole(0)(value)
 
@@ -109,6 +113,7 @@ SCHEMA = {
         "optimizer": _choice(OPTIMIZERS),
         "learning_rate": _positive_number,
         "accuracy_thresholds": _nonempty_list(_fraction, "accuracies between 0 and 1"),
+        "size_matched": _boolean,
     },
 }
 # Upper bounds that depend on the layer sizes of LeNet5 (32 and 64 feature maps).

@@ -1,4 +1,5 @@
 """The errors mkreport turns into one clear line and an exit status (see cli.main)."""
+from experiments.errors import DataError
 
 
 class MkreportError(Exception):
@@ -13,13 +14,13 @@ class ConfigError(MkreportError):
     exit_code = 2
 
 
-class DataError(MkreportError):
-    """A dataset that is missing, corrupt or malformed: exit status 1."""
-
-    exit_code = 1
-
-
 class Interrupted(MkreportError):
     """Ctrl-C: what finished is kept; exit status 130 like any interrupted shell command."""
 
     exit_code = 130
+
+
+# What a user can cause and fix: shown as one line, never as a traceback.
+USER_ERRORS = (MkreportError, DataError)
+
+__all__ = ["MkreportError", "ConfigError", "Interrupted", "DataError", "USER_ERRORS"]

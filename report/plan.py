@@ -22,7 +22,8 @@ from .store import FINISHED, atomic_write_bytes, make_key
 
 def architecture(params: dict) -> tuple:
     """What decides the speed of a run: the model, its size and the batch size (not the optimizer)."""
-    return (params["model"], params.get("cell"), params.get("hidden_size"), params["batch_size"])
+    return (params["model"], params.get("cell"), params.get("hidden_size"), tuple(params.get("widths", ())),
+            params["batch_size"])
 
 
 @dataclass
@@ -30,7 +31,6 @@ class Speed:
     fixed: float        # seconds per run outside the epochs' steps (build, tracing)
     per_train: float    # seconds per training sample
     per_eval: float     # seconds per evaluated test sample
-    source: str         # "stored runs" or "measured"
 
     def run_seconds(self, params: dict) -> float:
         return (self.fixed + params["epochs"] * params["samples_per_epoch"] * self.per_train
@@ -53,7 +53,7 @@ def speed_from_records(records: list[dict]) -> Speed | None:
         fixed.append(max(0.0, record["wall_seconds"] - spent))
     if not per_train:
         return None
-    return Speed(statistics.median(fixed), statistics.median(per_train), statistics.median(per_eval), "stored runs")
+    return Speed(statistics.median(fixed), statistics.median(per_train), statistics.median(per_eval))
 
 
 def _cache_path(arch: tuple):
@@ -92,7 +92,7 @@ def measure_speed(params: dict, data, batches: int = 6) -> Speed:
     started = time.perf_counter()
     model.evaluate(x, y, batch_size=EVAL_BATCH, verbose=0)
     per_eval = (time.perf_counter() - started) / len(x)
-    return Speed(fixed, per_train, per_eval, "measured")
+    return Speed(fixed, per_train, per_eval)
 
 
 @dataclass
@@ -111,7 +111,23 @@ class Plan:
         return max(loads)
 
 
-def make_plan(ws, sections, force: bool = False, measure: bool = False) -> Plan:
+def describe(plan: Plan, workers: int, verbose: bool = False) -> str:
+    """The plan as `mkreport plan` and the start of a build show it."""
+    from .progress import format_duration
+
+    lines = []
+    if verbose:
+        lines += [f"train   {spec.run_id:<45} " + (f"≈{format_duration(seconds)}" if seconds is not None else "?")
+                  for spec, _, seconds in plan.to_train]
+        lines += [f"reuse   {spec.run_id}" for spec, _ in plan.reused]
+    total = plan.wall_seconds(workers)
+    estimate = (f"≈{format_duration(total)}" + (f" with {workers} at a time" if workers > 1 else "")
+                if total is not None else "time unknown until measured (`mkreport plan` measures)")
+    lines.append(f"plan: {len(plan.to_train)} run(s) to train, {len(plan.reused)} reused; {estimate}")
+    return "\n".join(lines)
+
+
+def make_plan(ws, sections=None, force: bool = False, measure: bool = False) -> Plan:
     to_train, reused, by_arch = [], [], {}
     planned = ws.planned(sections)
     for spec, key in planned:
@@ -140,7 +156,7 @@ def _cached_or_measured(ws, spec, measure: bool) -> Speed | None:
         return None
     if path.is_file():
         try:
-            return Speed(**{**json.loads(path.read_text()), "source": "measured"})
+            return Speed(**json.loads(path.read_text()))
         except (ValueError, TypeError):
             pass
     if not measure:

@@ -32,6 +32,7 @@ def train_on_ray(ws, todo, executor, progress):
     if not todo:
         return
     started_here = not ray.is_initialized()
+    pending = {}
     if started_here:
         ray.init(address=executor.address, include_dashboard=False, log_to_driver=False,
                  configure_logging=False, **({} if executor.address else {"num_cpus": os.cpu_count()}))
@@ -53,7 +54,7 @@ def train_on_ray(ws, todo, executor, progress):
             progress.finished(spec.run_id, result, wall,
                               f"  [cluster: {progress.run_index + 1} done, {running} running, {len(pending) - running} queued]")
     finally:
-        for ref in list(locals().get("pending", {})):
+        for ref in list(pending):
             ray.cancel(ref, force=True)
         if started_here:
             ray.shutdown()

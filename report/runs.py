@@ -13,7 +13,7 @@ MISSING, STALE, CORRUPT = "missing", "stale", "corrupt"
 
 @dataclass(frozen=True)
 class RunSpec:
-    section: str  # the store folder: cnn, rnn or cnn_mnist
+    section: str  # the report section that owns it, and its store folder
     label: str    # the configuration, as shown in tables: "adam, lr=0.001"
     seed: int
     params: dict  # everything experiments.training.train_run reads
@@ -29,39 +29,11 @@ def format_rate(value: float) -> str:
     return f"{value:g}"
 
 
-def cnn_runs(config: dict) -> list[RunSpec]:
-    section = config["cnn"]
-    budget = {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples")}
-    budget["curve_test_samples"] = section["test_samples"]  # 1,000 test images: all of them every epoch
-    return [RunSpec("cnn", f"{optimizer}, lr={format_rate(rate)}", seed,
-                    {"model": "lenet5", "optimizer": optimizer, "learning_rate": rate, **budget}, "cifar10",
-                    keep_weights=True)
-            for optimizer in section["optimizers"] for rate in section["learning_rates"]
-            for seed in section["seeds"]]
-
-
-def _rnn_budget(config: dict) -> dict:
-    section = config["rnn"]
-    return {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples", "curve_test_samples")}
-
-
-def rnn_runs(config: dict) -> list[RunSpec]:
-    section = config["rnn"]
-    return [RunSpec("rnn", f"{cell}, {hidden} units", seed,
-                    {"model": "rnn", "cell": cell, "hidden_size": hidden, "optimizer": "adam",
-                     "learning_rate": section["learning_rate"], **_rnn_budget(config)}, "mnist")
-            for cell in section["cells"] for hidden in section["hidden_sizes"]
-            for seed in section["seeds"]]
-
-
-def cnn_mnist_runs(config: dict) -> list[RunSpec]:
-    """LeNet5 on MNIST with the RNN section's budget and seeds, for a fair comparison."""
-    compare = config["compare"]
-    label = f"lenet5, {compare['optimizer']}, lr={format_rate(compare['learning_rate'])}"
-    return [RunSpec("cnn_mnist", label, seed,
-                    {"model": "lenet5", "optimizer": compare["optimizer"],
-                     "learning_rate": compare["learning_rate"], **_rnn_budget(config)}, "mnist")
-            for seed in config["rnn"]["seeds"]]
+def seeded(section: str, configurations: list[tuple[str, dict]], seeds: list[int], dataset: str,
+           keep_weights: bool = False) -> list[RunSpec]:
+    """One run per (label, params) configuration and seed, configuration by configuration."""
+    return [RunSpec(section, label, seed, params, dataset, keep_weights)
+            for label, params in configurations for seed in seeds]
 
 
 @lru_cache(maxsize=1)

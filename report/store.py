@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
-from .checksums import file_sha256
+from experiments.checksums import file_sha256
 from .errors import MkreportError
 
 # A result's state. done and diverged are finished results; failed is retried by the next run.

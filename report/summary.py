@@ -1,4 +1,10 @@
-"""Pure functions from stored run records to the numbers the report shows (mean, std, best)."""
+"""Pure functions from stored run records to the numbers the report shows (mean, std, best).
+
+Words used throughout: a *run* is one configuration trained with one seed; a *configuration*
+groups the runs that differ only in their seed. A run is *done* when it trained to the end,
+*diverged* when its loss stopped being finite; both are *finished* (store.FINISHED: never
+retrained), while only done runs count in means and rankings.
+"""
 from __future__ import annotations
 
 import math
@@ -6,9 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .statistics import Spread, spread
 from .store import DIVERGED, DONE, FAILED
-
-METRICS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "train_seconds")
 
 
 @dataclass
@@ -17,12 +22,10 @@ class ConfigSummary:
 
     label: str
     params: dict
-    seeds: list[int] = field(default_factory=list)
-    states: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
 
     @property
-    def finished(self) -> list[dict]:
+    def done(self) -> list[dict]:
         return [r for r in self.records if r["state"] == DONE]
 
     @property
@@ -35,7 +38,7 @@ class ConfigSummary:
 
     @property
     def status(self) -> str:
-        """done when every seed finished; else the worst thing that happened to a seed."""
+        """done when every seed is done; else the worst thing that happened to a seed."""
         if self.failed:
             return FAILED
         if self.diverged:
@@ -43,25 +46,31 @@ class ConfigSummary:
         return DONE
 
     def curve(self, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(epochs, mean, std) over the seeds that finished, up to the shortest of them."""
-        runs = [r["metrics"] for r in self.finished if r["metrics"]]
+        """(epochs, mean, std) over the seeds that are done, up to the shortest of them."""
+        runs = [r["metrics"] for r in self.done if r["metrics"]]
         if not runs:
             return np.empty(0), np.empty(0), np.empty(0)
         length = min(len(m) for m in runs)
         values = np.array([[epoch[metric] for epoch in m[:length]] for m in runs])
         epochs = np.array([epoch["epoch"] for epoch in runs[0][:length]])
-        return epochs, values.mean(axis=0), values.std(axis=0)
+        std = values.std(axis=0, ddof=1) if len(runs) > 1 else np.zeros(length)
+        return epochs, values.mean(axis=0), std
+
+    def final_values(self, metric: str = "test_accuracy") -> list[float]:
+        """The last epoch's value of every seed that is done, in seed order."""
+        return [r["metrics"][-1][metric] for r in self.done if r["metrics"]]
+
+    def spread(self, metric: str = "test_accuracy") -> Spread:
+        return spread(self.final_values(metric))
 
     def final(self, metric: str = "test_accuracy") -> tuple[float, float, int]:
-        """(mean, std, n) of the last epoch's value over seeds that finished; nan, nan, 0 if none."""
-        values = [r["metrics"][-1][metric] for r in self.finished if r["metrics"]]
-        if not values:
-            return math.nan, math.nan, 0
-        return float(np.mean(values)), float(np.std(values)), len(values)
+        """(mean, sample std, n) of the last epoch's value over seeds that are done; nan, nan, 0 if none."""
+        s = self.spread(metric)
+        return s.mean, s.std, s.n
 
     def total_train_seconds(self) -> float:
-        """Mean over finished seeds of the time spent in training steps."""
-        totals = [sum(e["train_seconds"] for e in r["metrics"]) for r in self.finished]
+        """Mean over done seeds of the time spent in training steps."""
+        totals = [sum(e["train_seconds"] for e in r["metrics"]) for r in self.done]
         return float(np.mean(totals)) if totals else math.nan
 
     def first_reaching(self, threshold: float, metric: str = "test_accuracy"):
@@ -74,22 +83,33 @@ class ConfigSummary:
         return epoch, epoch * self.params["samples_per_epoch"]
 
 
-def summarize(records: list[dict]) -> list[ConfigSummary]:
+def by_config(records: list[dict]) -> list[ConfigSummary]:
     """Group run records by configuration, keeping the order in which they are given."""
     groups: dict[str, ConfigSummary] = {}
     for record in records:
-        group = groups.setdefault(record["label"], ConfigSummary(record["label"], record["params"]))
-        group.seeds.append(record["seed"])
-        group.states.append(record["state"])
-        group.records.append(record)
+        groups.setdefault(record["label"], ConfigSummary(record["label"], record["params"])).records.append(record)
     return list(groups.values())
 
 
 def best(summaries: list[ConfigSummary]) -> ConfigSummary | None:
-    """The configuration with the highest mean final test accuracy over its finished seeds."""
-    ranked = [s for s in summaries if s.finished]
+    """The configuration with the highest mean final test accuracy over its done seeds."""
+    ranked = [s for s in summaries if s.done]
     return max(ranked, key=lambda s: s.final()[0]) if ranked else None
 
 
 def best_seed_record(summary: ConfigSummary) -> dict:
-    return max(summary.finished, key=lambda r: r["metrics"][-1]["test_accuracy"])
+    return max(summary.done, key=lambda r: r["metrics"][-1]["test_accuracy"])
+
+
+def seed_count(records: list[dict]) -> int:
+    return len({r["seed"] for r in records})
+
+
+def images_tested(records: list[dict], last: bool = True) -> int:
+    """Test images behind a run's last point (last=True) or its earlier curve points."""
+    for record in records:
+        metrics = record["metrics"]
+        if metrics:
+            return metrics[-1 if last or len(metrics) == 1 else 0]["test_images"]
+    params = records[0]["params"]
+    return params["test_samples"] if last else min(params["test_samples"], params["curve_test_samples"])

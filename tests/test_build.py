@@ -31,7 +31,7 @@ def test_smoke_build_writes_both_files_and_passes_check(smoke_build):
     for section in ("cnn", "visualize", "deconvnet", "rnn", "compare", "provenance"):
         assert f'id="sec-{section}"' in html
     assert "Traceback" not in smoke_build["stderr"]
-    assert "[19/19]" in smoke_build["stderr"] and "left" in smoke_build["stderr"]  # progress with ETA
+    assert "[20/20]" in smoke_build["stderr"] and "left" in smoke_build["stderr"]  # progress with ETA
 
 
 def test_metrics_csv_has_a_row_per_run_per_epoch(smoke_build):
@@ -42,16 +42,31 @@ def test_metrics_csv_has_a_row_per_run_per_epoch(smoke_build):
     runs = {(r["section"], r["config"], r["seed"]) for r in rows}
     assert len([r for r in runs if r[0] == "cnn"]) == 9
     assert len([r for r in runs if r[0] == "rnn"]) == 9
-    assert len([r for r in runs if r[0] == "cnn_mnist"]) == 1
-    assert len(rows) == 19 * 2
+    assert len([r for r in runs if r[0] == "compare"]) == 2  # LeNet5 and the narrowed LeNet5
+    assert len(rows) == 20 * 2
     assert all(0.0 <= float(r["test_accuracy"]) <= 1.0 for r in rows)
+
+
+def test_claims_json_holds_every_sentence_and_one_seed_ranks_nothing(smoke_build):
+    import html as html_module
+
+    claims = json.loads((smoke_build["output"] / "claims.json").read_text())["claims"]
+    report = html_module.unescape((smoke_build["output"] / "report.html").read_text())
+    assert {c["section"] for c in claims} == {"cnn", "visualize", "deconvnet", "rnn", "compare"}
+    for claim in claims:
+        assert claim["text"] in report or claim["kind"] == "earlier-report", claim["text"]
+        assert set(claim["labels"]) == set(claim["values"])
+    assert not [c for c in claims if c["kind"] in ("difference", "best", "trend")]  # smoke: one seed
+    earlier = [c for c in claims if c["kind"] == "earlier-report"]
+    assert sorted({c["details"]["number"] for c in earlier}) == ["1", "2", "3", "4", "5", "6", "7"]
+    assert "The earlier hand-made report" in report
 
 
 def test_second_run_trains_nothing(smoke_build, tmp_path):
     output = copy_build(smoke_build, tmp_path)
     result = cli(smoke_build, "all", "--profile", "smoke", output=output)
     assert result.returncode == 0, result.stderr
-    assert "trained 0 run(s), reused 19" in result.stdout
+    assert "trained 0 run(s), reused 20" in result.stdout
 
 
 def test_check_fails_on_a_deleted_figure(smoke_build, tmp_path):
@@ -87,7 +102,7 @@ def test_changing_one_learning_rate_retrains_only_its_runs(smoke_build, tmp_path
 def test_status_lists_every_run_and_finds_stale_and_corrupt_ones(smoke_build, tmp_path):
     output = copy_build(smoke_build, tmp_path)
     rows = json.loads(cli(smoke_build, "status", "--profile", "smoke", "--json", output=output).stdout)
-    assert len(rows) == 19 and all(r["state"] == "done" for r in rows)
+    assert len(rows) == 20 and all(r["state"] == "done" for r in rows)
     assert all(len(r["key"]) == 24 and r["path"].endswith(r["key"] + ".json") for r in rows)
 
     victim = next(r for r in rows if r["section"] == "rnn")
@@ -99,7 +114,7 @@ def test_status_lists_every_run_and_finds_stale_and_corrupt_ones(smoke_build, tm
     config.write_text("[cnn]\nepochs = 3\n")
     table = cli(smoke_build, "status", "--profile", "smoke", "--config", config, output=output).stdout
     states = [line.split()[-1] for line in table.splitlines()[:-1]]
-    assert states.count("stale") == 9 and states.count("corrupt") == 1 and table.endswith("1 corrupt, 9 done, 9 stale\n")
+    assert states.count("stale") == 9 and states.count("corrupt") == 1 and table.endswith("1 corrupt, 10 done, 9 stale\n")
 
     rendered = cli(smoke_build, "render", "--profile", "smoke", output=output)
     assert rendered.returncode == 1 and "Traceback" not in rendered.stderr

@@ -13,5 +13,6 @@ def test_wheel_contains_templates_and_defaults(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("templates/report.html", "templates/report.css", "templates/sections/cnn.html",
                      "templates/sections/deconvnet.html", "templates/sections/provenance.html",
-                     "report/defaults.toml", "experiments/deconvnet.py"):
+                     "report/defaults.toml", "experiments/deconvnet.py", "report/sections/cnn.py",
+                     "report/sections/__init__.py"):
         assert required in names, required

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from report.pipeline import Executor, longest_first
+from report.execute import Executor, longest_first
 from experiments.training import evaluated_images
 from report.plan import Plan, Speed, architecture, speed_from_records
 from report.runs import RunSpec
@@ -53,7 +53,7 @@ def test_architecture_ignores_what_does_not_change_speed():
 
 def test_no_speed_without_runs():
     assert speed_from_records([]) is None
-    assert Speed(1, 0, 0, "x").run_seconds({"epochs": 5, "samples_per_epoch": 1, "test_samples": 1,
+    assert Speed(1, 0, 0).run_seconds({"epochs": 5, "samples_per_epoch": 1, "test_samples": 1,
                                             "curve_test_samples": 1}) == 1
 
 
@@ -64,13 +64,13 @@ def test_plan_lists_reused_runs_and_estimates_new_ones(smoke_build, tmp_path):
     env = {"MKREPORT_CACHE_DIR": str(smoke_build["cache"])}
     common = ["--profile", "smoke", "--output", output, "--data-dir", smoke_build["data_dir"]]
     result = run_cli("plan", *common, env=env, check=True)
-    assert "plan: 0 run(s) to train, 19 reused" in result.stdout
+    assert "plan: 0 run(s) to train, 20 reused" in result.stdout
     config = tmp_path / "more.toml"
     config.write_text("[rnn]\nhidden_sizes = [64, 128, 256, 32]\n")
     result = run_cli("plan", *common, "--config", config, env=env, check=True)
     lines = [line for line in result.stdout.splitlines() if line.startswith("train")]
     assert len(lines) == 3 and all("32 units" in line and "≈" in line for line in lines)
-    assert "3 run(s) to train, 19 reused; ≈" in result.stdout
+    assert "3 run(s) to train, 20 reused; ≈" in result.stdout
 
 
 @pytest.mark.slow

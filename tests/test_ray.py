@@ -28,7 +28,7 @@ def test_smoke_grid_on_local_ray_matches_in_process_results(smoke_build, tmp_pat
     common = ["--profile", "smoke", "--data-dir", smoke_build["data_dir"]]
     config = tmp_path / "grid.toml"  # two cells of each grid keep the test short; same code path as the full grid
     config.write_text("[cnn]\noptimizers = [\"sgd\", \"adam\"]\nlearning_rates = [1e-2]\n"
-                      "[rnn]\ncells = [\"lstm\"]\nhidden_sizes = [64, 128]\n")
+                      "[rnn]\ncells = [\"lstm\"]\nhidden_sizes = [64, 128]\n[compare]\nsize_matched = false\n")
     output = tmp_path / "output"
     result = run_cli("all", *common, "--config", config, "--output", output, "--executor", "ray", env=env)
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""SHA-256 of files, shared by the data loaders and the results store."""
+"""SHA-256 of files: the data loaders check archives with it, the results store its arrays."""
 import hashlib
 from pathlib import Path
 

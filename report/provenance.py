@@ -1,12 +1,13 @@
 """The appendix: where every number came from."""
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from ..store import make_key
+from .store import make_key
 
 PACKAGES = ("mkreport", "tensorflow", "keras", "numpy", "matplotlib", "jinja2", "weasyprint", "click", "pillow")
 
@@ -23,7 +24,7 @@ def package_versions() -> list[tuple[str, str]]:
 
 def git_commit() -> str:
     """The commit of the source tree mkreport runs from, when that tree is a git checkout."""
-    source = Path(__file__).resolve().parents[2]
+    source = Path(__file__).resolve().parents[1]
     try:
         result = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, timeout=5)
@@ -46,9 +47,8 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def build(ws, section_records: dict[str, list[dict]], analysis_keys: dict[str, str]) -> dict:
-    """section_records: store section → its current records; analysis_keys: analysis → stored key."""
-    import os
+def build(profile: str, section_records: dict[str, list[dict]], analysis_keys: dict[str, str]) -> dict:
+    """section_records: section → its current run records; analysis_keys: section → its analysis key."""
 
     datasets = {}
     for records in section_records.values():
@@ -66,4 +66,4 @@ def build(ws, section_records: dict[str, list[dict]], analysis_keys: dict[str, s
     return {"versions": package_versions(), "commit": git_commit(), "cpu": cpu_name(),
             "cores": os.cpu_count(), "python": platform.python_version(),
             "datasets": [{"name": n, "checksum": c, "source": s} for n, (c, s) in sorted(datasets.items())],
-            "sections": sections, "profile": ws.config["profile"]}
+            "sections": sections, "profile": profile}

@@ -1,0 +1,65 @@
+"""A computed sentence of the report and what it rests on; every one is also written to claims.json.
+
+The sections build their sentences as Claim objects: the template prints `claim.text`, the build
+writes the same objects to output/claims.json, so the two cannot disagree.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .statistics import Comparison, Spread, spread
+
+# kinds: best, tie, difference, trend, one-seed, learned, chance, collapsed, diverged, failed,
+#        earlier-report, observation (a fact of one network, not a comparison across seeds)
+
+
+@dataclass
+class Claim:
+    text: str
+    kind: str
+    values: dict[str, list[float]] = field(default_factory=dict)  # label → per-seed final test accuracy
+    test: str | None = None
+    p_value: float | None = None
+    verdict: str | None = None
+    details: dict = field(default_factory=dict)                   # e.g. the earlier report's number
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.values)
+
+    def as_json(self, section: str) -> dict:
+        p_value = self.p_value if self.p_value is not None and math.isfinite(self.p_value) else None
+        return {"section": section, "text": self.text, "kind": self.kind, "labels": self.labels,
+                "values": self.values, "test": self.test, "p_value": p_value,
+                "verdict": self.verdict or self.kind, **({"details": self.details} if self.details else {})}
+
+
+def observation(text: str) -> Claim:
+    return Claim(text, "observation")
+
+
+def fmt(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "n/a"
+
+
+def fmt_spread(s: Spread) -> str:
+    """'0.512 ± 0.010 (n=3)' with the sample std; '0.512 (n=1)' with one seed."""
+    if s.n == 0:
+        return "n/a"
+    return f"{fmt(s.mean)}" + (f" ± {s.std:.3f}" if s.n > 1 else "") + f" (n={s.n})"
+
+
+def fmt_interval(s: Spread) -> str:
+    """The 95 % interval of the mean, shown within 0…1: an accuracy cannot leave that range."""
+    return f"[{max(0.0, s.low):.3f}, {min(1.0, s.high):.3f}]" if s.n > 1 else "one seed: no interval"
+
+
+def fmt_p(comparison: Comparison) -> str:
+    if comparison.p_value is None:
+        return "one seed"
+    return "p < 0.001" if comparison.p_value < 0.001 else f"p = {comparison.p_value:.3f}"
+
+
+def describe(label: str, values) -> str:
+    return f"{label} ({fmt_spread(spread(values))})"

@@ -1,1 +1,0 @@
-"""Template context for each section: pure functions of stored results, plus their figures."""

@@ -1,0 +1,175 @@
+"""Section 3: Zeiler & Fergus's deconvnet, occlusion and feature evolution on our LeNet5."""
+from __future__ import annotations
+
+import numpy as np
+
+from experiments.data import CIFAR_CLASS_NAMES
+
+from .. import trained_lenet
+from ..claims import observation
+
+TITLE = "Visualizing and understanding convolutional networks"
+READS = ("cnn",)
+ANALYSIS_CODE = ("experiments.deconvnet", "experiments.occlusion", "experiments.visualize", "experiments.models",
+                 "report.trained_lenet")
+
+
+def runs(config: dict) -> list:
+    return []
+
+
+def _crop(image: np.ndarray, rows: slice, cols: slice, side: int) -> np.ndarray:
+    """The receptive field's part of image, zero-padded to side×side where it meets the border."""
+    patch = np.zeros((side, side), dtype=np.float32)
+    part = image[rows, cols]
+    patch[: part.shape[0], : part.shape[1]] = part
+    return patch
+
+
+def _field_side(stack) -> int:
+    from experiments.deconvnet import receptive_field
+
+    rows, _ = receptive_field(stack, 10, 10, 10_000)
+    return rows.stop - rows.start
+
+
+def _project_top(model, layer: str, x, activations, channel: int, count: int):
+    """The `count` test images whose strongest activation of a map, among positions whose receptive
+    field lies wholly inside the image, is largest (one position per image, as in the paper):
+    projections and image patches of that field, and how many images fire there at all."""
+    from experiments.deconvnet import conv_stack, inside_positions, project, receptive_field
+
+    stack = conv_stack(model, layer)
+    side = _field_side(stack)
+    inside = inside_positions(stack, activations.shape[1], activations.shape[2], x.shape[1])
+    values = np.where(inside[None], activations[..., channel], -np.inf).reshape(len(x), -1)
+    best_position = values.argmax(axis=1)
+    strength = values[np.arange(len(x)), best_position]
+    top = np.argsort(-strength, kind="stable")[:count]
+    rows, cols = np.unravel_index(best_position[top], activations.shape[1:3])
+    projections = project(model, layer, x[top], channel, positions=(rows, cols))[..., 0]
+    crops, patches = [], []
+    for index, image, row, col in zip(top, projections, rows, cols):
+        field_rows, field_cols = receptive_field(stack, row, col, x.shape[1])
+        crops.append(_crop(image, field_rows, field_cols, side))
+        patches.append(_crop(x[index, :, :, 0], field_rows, field_cols, side))
+    return np.stack(crops), np.stack(patches), int((strength > 0).sum()), (rows, cols)
+
+
+def analyse(ws, records: dict, settings: dict):
+    from experiments.deconvnet import conv_stack, forward, inside_positions
+    from experiments.occlusion import occlusion_map
+    from experiments.visualize import one_image_per_class
+
+    record = trained_lenet.best_run(records["cnn"])
+    model, arrays = trained_lenet.load(ws, record)
+    x_test, y_test = trained_lenet.test_inputs(ws, record)
+    outputs = forward(conv_stack(model, "pool2"), x_test)[0]
+    pooled = {"pool1": outputs[1], "pool2": outputs[3]}
+    out, chosen_maps, firing = {}, {}, {}
+    for layer, values in pooled.items():
+        # the maps that fire most strongly inside the image; dead maps would project to nothing
+        stack = conv_stack(model, layer)
+        inside = inside_positions(stack, values.shape[1], values.shape[2], x_test.shape[1])
+        order = np.argsort(-values[:, inside].max(axis=(0, 1)), kind="stable")
+        maps = order[: settings["feature_maps"]]
+        chosen_maps[layer] = maps.tolist()
+        tops = [_project_top(model, layer, x_test, values, int(c), settings["top_images"]) for c in maps]
+        out[f"{layer}_projections"] = np.stack([t[0] for t in tops])
+        out[f"{layer}_patches"] = np.stack([t[1] for t in tops])
+        out[f"{layer}_positions"] = np.stack([np.stack(t[3], axis=1) for t in tops])  # (maps, k, 2) row, col
+        firing[layer] = [t[2] for t in tops]
+
+    occluded = one_image_per_class(y_test, 1)[: settings["occlusion_images"]]
+    grey = float(ws.dataset("cifar10").x_train.mean() / 255.0)
+    out["occlusion_images"] = x_test[occluded, :, :, 0]
+    out["occlusion_maps"] = np.stack([occlusion_map(model, x_test[i], int(y_test[i]), settings["occlusion_patch"], grey)
+                                      for i in occluded])
+    probabilities = model.predict(x_test[occluded], verbose=0)
+
+    evolution_maps = chosen_maps["pool2"][: settings["evolution_maps"]]
+    epochs = arrays["snapshot_conv1_kernel"].shape[0]
+    frames = []
+    for epoch in range(epochs):
+        snapshot, _ = trained_lenet.load(ws, record, snapshot_epoch=epoch)
+        # the conv stack run eagerly: no predict function to trace for each snapshot
+        values = forward(conv_stack(snapshot, "pool2"), x_test)[0][-1]
+        frames.append(np.stack([_project_top(snapshot, "pool2", x_test, values, c, 1)[0][0] for c in evolution_maps]))
+    out["evolution"] = np.stack(frames, axis=1)  # (maps, epochs, side, side)
+
+    import tensorflow as tf
+
+    true_probability = tf.nn.softmax(probabilities).numpy()[np.arange(len(occluded)), y_test[occluded]]
+    record_out = {"run": {"label": record["label"], "seed": record["seed"], "key": record["key"]},
+                  "maps": chosen_maps, "firing_inside": firing, "evolution_maps": evolution_maps, "epochs": epochs - 1,
+                  "occlusion_labels": y_test[occluded].tolist(), "occlusion_patch": settings["occlusion_patch"],
+                  "occlusion_unoccluded": true_probability.tolist(),
+                  "occlusion_min": [float(m.min()) for m in out["occlusion_maps"]], "grey": grey}
+    return record_out, out
+
+
+def occlusion_claims(labels, unoccluded, minimum) -> list:
+    return [observation(f"For the {CIFAR_CLASS_NAMES[label]} image, the network gives its true class probability {p:.2f}; "
+            f"the grey square lowers it to {low:.2f} where it hurts most"
+            + (" — the object, not the background, carries the decision." if low < 0.5 * p else
+               " — no single region is decisive at this patch size."))
+            for label, p, low in zip(labels, unoccluded, minimum)]
+
+
+def summarize(records: dict, analysis, settings: dict) -> dict:
+    record, arrays = analysis.record, analysis.arrays
+    labels = record["occlusion_labels"]
+    return {
+        "run": record["run"], "arrays": arrays,
+        "layers": {layer: {"maps": len(arrays[f"{layer}_projections"]),
+                           "top": arrays[f"{layer}_projections"].shape[1],
+                           "side": arrays[f"{layer}_projections"].shape[2],
+                           "few": [f"map {m} fires inside the image on {n} test image(s) only"
+                                   for m, n in zip(record["maps"][layer], record["firing_inside"][layer])
+                                   if n < arrays[f"{layer}_projections"].shape[1]]}
+                   for layer in ("pool1", "pool2")},
+        "occlusion_classes": [CIFAR_CLASS_NAMES[label] for label in labels],
+        "occlusion_patch": record["occlusion_patch"],
+        "claims": occlusion_claims(labels, record["occlusion_unoccluded"], record["occlusion_min"]),
+        "evolution_maps": ", ".join(map(str, record["evolution_maps"])), "epochs": record["epochs"],
+    }
+
+
+def projection_mosaic(projections: np.ndarray, patches: np.ndarray, per_row: int) -> np.ndarray:
+    """(maps, k, s, s) twice → blocks of √k×√k projections beside the matching image patches, per_row blocks a row."""
+    from ..figures import mosaic
+
+    maps, k, side, _ = projections.shape
+    per_side = int(np.ceil(np.sqrt(k)))
+
+    def square(tiles):
+        padded = np.concatenate([tiles, np.zeros((per_side ** 2 - k, side, side))]) if per_side ** 2 > k else tiles
+        return mosaic(padded.reshape(per_side, per_side, side, side))
+
+    blocks = [np.concatenate([square(p), np.full((square(p).shape[0], 2), np.nan), square(q)], axis=1)
+              for p, q in zip(projections, patches)]
+    height, width = blocks[0].shape
+    rows = []
+    for start in range(0, maps, per_row):
+        row = blocks[start:start + per_row]
+        row += [np.full((height, width), np.nan)] * (per_row - len(row))
+        rows.append(np.concatenate(sum(([b, np.full((height, 4), np.nan)] for b in row), [])[:-1], axis=1))
+    return np.concatenate(sum(([r, np.full((4, r.shape[1]), np.nan)] for r in rows), [])[:-1])
+
+
+def figures(summary: dict) -> dict[str, bytes]:
+    from .. import figures as draw
+
+    arrays = summary["arrays"]
+    # large enough to read a 6×6 (pool1) or 16×16 (pool2) patch in print: two blocks a row
+    out = {layer: draw.image_panels(
+        [(f"{layer}: projections | image patches", projection_mosaic(arrays[f"{layer}_projections"],
+                                                                     arrays[f"{layer}_patches"], per_row))],
+        width=7.5, height=height) for layer, per_row, height in (("pool1", 2, 8.4), ("pool2", 2, 8.4))}
+    out["occlusion"] = draw.occlusion_figure(arrays["occlusion_images"], arrays["occlusion_maps"],
+                                             summary["occlusion_classes"])
+    evolution = arrays["evolution"]
+    out["evolution"] = draw.image_panels(
+        [("rows: pool2 feature maps; columns: epoch 0 (initialisation) to last", draw.mosaic(evolution))],
+        width=min(7.5, 1.2 + 0.9 * evolution.shape[1]), height=0.9 * evolution.shape[0] + 0.6)
+    return out

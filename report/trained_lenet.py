@@ -1,0 +1,38 @@
+"""What the visualize and deconvnet analyses read: the best stored CIFAR10 LeNet5 and its test images."""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import MkreportError
+from .summary import best, best_seed_record, by_config
+
+
+def best_run(cnn_records: list[dict]) -> dict:
+    """The best seed of the best configuration of the CIFAR10 grid."""
+    top = best(by_config(cnn_records))
+    if top is None:
+        raise MkreportError("no CIFAR10 LeNet5 run finished; the network sections need one")
+    return best_seed_record(top)
+
+
+def load(ws, record: dict, snapshot_epoch: int | None = None):
+    """The stored LeNet5 of a run; with snapshot_epoch, its conv layers as they were after that epoch."""
+    from experiments.models import build_lenet5
+
+    arrays = ws.store.load_arrays(ws.store.load("cnn", record["key"]))
+    model = build_lenet5()
+    model.set_weights([arrays[name] for name in sorted(arrays) if name.startswith("weight_")])
+    if snapshot_epoch is not None:
+        for layer in ("conv1", "conv2"):
+            model.get_layer(layer).set_weights([arrays[f"snapshot_{layer}_kernel"][snapshot_epoch],
+                                                arrays[f"snapshot_{layer}_bias"][snapshot_epoch]])
+    return model, arrays
+
+
+def test_inputs(ws, record: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The run's test images as the network reads them, and their labels."""
+    from experiments.training import fixed_test_subset, to_inputs
+
+    dataset = ws.dataset("cifar10")
+    rows = fixed_test_subset(dataset, record["params"]["test_samples"])
+    return to_inputs(dataset.x_test[rows], "lenet5"), dataset.y_test[rows]

@@ -1,0 +1,115 @@
+"""One invocation's config, results store and datasets: what is planned, what is stored for it.
+
+Every question "which runs does this config want, and which of them have a current result?"
+is answered here, for the build, `status`, `plan` and `check` alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MkreportError
+from .runs import CORRUPT, STALE, RunSpec, index_by_run, run_key, run_state
+from .sections import BY_NAME, SECTIONS, Section
+from .store import DONE, CorruptResult, Store, make_key
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A section's cached computation over stored runs, as read back from the store."""
+
+    key: str
+    record: dict
+    arrays: dict[str, np.ndarray]
+
+
+class Workspace:
+    """Each dataset is loaded at most once per invocation."""
+
+    def __init__(self, config: dict, output: Path, data_dir: Path | None, sections=SECTIONS):
+        self.config, self.data_dir = config, data_dir
+        self.store = Store(output)
+        self.sections = tuple(sections)
+        self._by_name = {section.name: section for section in self.sections}
+        self._datasets = {}
+
+    def section(self, name: str) -> Section:
+        return self._by_name.get(name) or BY_NAME[name]
+
+    def dataset(self, name: str):
+        if name not in self._datasets:
+            from experiments.data import load_dataset
+
+            self._datasets[name] = load_dataset(name, self.data_dir)
+        return self._datasets[name]
+
+    def planned(self, sections=None) -> list[tuple[RunSpec, str]]:
+        """(spec, key) of every training run the given sections own, in report order."""
+        return [(spec, run_key(spec, self.dataset(spec.dataset).checksum))
+                for section in (self.sections if sections is None else sections)
+                for spec in section.runs(self.config)]
+
+    def records(self, section_name: str) -> list[dict]:
+        """Current records of a section's runs; MkreportError naming the command if any is missing."""
+        records = []
+        for spec, key in self.planned([self.section(section_name)]):
+            state, stored = run_state(self.store, spec, key)
+            if stored is None or state in (STALE, CORRUPT):
+                raise MkreportError(f"section {section_name} has no current results "
+                                    f"({spec.run_id} is {state}); run `mkreport {section_name}` first")
+            records.append(stored.record)
+        return records
+
+    def records_read_by(self, section: Section) -> dict[str, list[dict]]:
+        """Its own runs' records and those of the sections it reads (and, where built, also reads)."""
+        records = {name: self.records(name) for name in (section.name, *section.reads)}
+        for name in section.also_reads:
+            try:
+                records[name] = self.records(name)
+            except MkreportError:
+                pass  # shown as "not built" by the section
+        return records
+
+    def analysis_key(self, section: Section, records: dict[str, list[dict]]) -> str:
+        inputs = sorted(r["key"] for name in section.reads for r in records[name])
+        return make_key("analysis", section.name, section.settings(self.config), inputs,
+                        section.analysis_code_hash())
+
+    def analysis(self, section: Section, compute: bool = False, force: bool = False) -> Analysis | None:
+        """A section's stored analysis for the current results it reads; computed when `compute`.
+        None for sections without one; MkreportError naming the command when it is missing."""
+        if not section.has_analysis:
+            return None
+        records = self.records_read_by(section)
+        key = self.analysis_key(section, records)
+        try:
+            stored = None if force else self.store.load(section.name, key)
+        except CorruptResult:
+            stored = None  # recomputed below, or reported missing
+        if stored is not None:
+            try:
+                return Analysis(stored.key, stored.record, self.store.load_arrays(stored))
+            except CorruptResult:
+                if not compute:
+                    raise
+        if not compute:
+            raise MkreportError(f"section {section.name} has no current results; "
+                                f"run `mkreport {section.name}` first")
+        record, arrays = section.module.analyse(self, records, section.settings(self.config))
+        self.store.save(section.name, key, dict(record, state=DONE), arrays)
+        return Analysis(key, self.store.load(section.name, key).record, arrays)
+
+
+def status_rows(ws: Workspace) -> list[dict]:
+    """One row per planned run: section, config, seed, state, key, path."""
+    planned = ws.planned()
+    older = index_by_run(ws.store, {spec.section for spec, _ in planned})
+    rows = []
+    for spec, key in planned:
+        state, stored = run_state(ws.store, spec, key, older)
+        path = stored.path if stored is not None and state != STALE else ws.store.record_path(spec.section, key)
+        rows.append({"section": spec.section, "config": spec.label, "seed": spec.seed, "state": state,
+                     "key": key, "path": str(path)})
+    return rows

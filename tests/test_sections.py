@@ -1,0 +1,76 @@
+"""The section design: a section is one module, a new one is added without editing mkreport,
+an analysis is recomputed when its code changes, and experiments/ never imports report/."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from report.build import build_report
+from report.config import load_config
+from report.sections import SECTIONS, Section
+from report.workspace import Workspace
+from tests.conftest import REPO
+from tests.toy_section import toy
+
+TOY_TEMPLATES = Path(toy.__file__).parent / "templates"
+
+
+def test_every_section_module_has_the_parts_in_the_design():
+    for section in SECTIONS:
+        for part in ("TITLE", "runs", "summarize", "figures"):
+            assert hasattr(section.module, part), (section.name, part)
+        assert (REPO / "templates" / "sections" / f"{section.name}.html").is_file()
+    assert [s.name for s in SECTIONS] == ["cnn", "visualize", "deconvnet", "rnn", "compare"]
+
+
+def test_experiments_import_nothing_from_report():
+    pattern = re.compile(r"^\s*(from|import)\s+report\b", re.MULTILINE)
+    offenders = [p.name for p in (REPO / "experiments").glob("*.py") if pattern.search(p.read_text())]
+    assert offenders == []
+
+
+def copy_build(smoke_build, tmp_path):
+    output = tmp_path / "output"
+    shutil.copytree(smoke_build["output"], output)
+    return output
+
+
+@pytest.mark.slow
+def test_a_sixth_section_from_outside_mkreport_is_built_into_the_report(smoke_build, tmp_path, monkeypatch):
+    monkeypatch.setenv("MKREPORT_CACHE_DIR", str(smoke_build["cache"]))
+    output = copy_build(smoke_build, tmp_path)
+    sections = SECTIONS + (Section.from_module(toy, templates=TOY_TEMPLATES),)
+    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"], sections=sections)
+    built = build_report(ws)
+    assert built.tally.trained == 0 and built.sections[-1] == "toy"
+    html = (output / "report.html").read_text()
+    assert 'id="sec-toy"' in html and "6. A toy section" in html
+    assert "The toy section counted 9 configurations and 9 runs." in html
+    assert (output / "figures" / "toy_bars.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_editing_an_analysis_code_recomputes_it_and_only_it(smoke_build, tmp_path, monkeypatch):
+    monkeypatch.setenv("MKREPORT_CACHE_DIR", str(smoke_build["cache"]))
+    output = copy_build(smoke_build, tmp_path)
+    before = {p.name for p in (output / "store" / "visualize").glob("*.json")}
+    deconvnet_before = {p.name for p in (output / "store" / "deconvnet").glob("*.json")}
+    original = Section.analysis_code_hash
+
+    def edited(section):
+        return "edited-" + original(section) if section.name == "visualize" else original(section)
+
+    monkeypatch.setattr(Section, "analysis_code_hash", edited)
+    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"])
+    built = build_report(ws)
+    assert built.tally.trained == 0
+    after = {p.name for p in (output / "store" / "visualize").glob("*.json")}
+    assert len(after - before) == 1  # a new visualize result under the new key
+    assert {p.name for p in (output / "store" / "deconvnet").glob("*.json")} == deconvnet_before
+
+
+def test_analysis_code_hash_covers_the_module_and_the_experiments_it_names():
+    visualize = next(s for s in SECTIONS if s.name == "visualize")
+    assert "experiments.visualize" in visualize.module.ANALYSIS_CODE
+    assert visualize.analysis_code_hash() != next(s for s in SECTIONS if s.name == "deconvnet").analysis_code_hash()

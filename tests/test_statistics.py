@@ -1,0 +1,120 @@
+"""Sentences from hand-written per-seed values (no training): each kind of claim, and the stats under them."""
+import math
+
+import pytest
+
+from report.earlier_report import cnn_claims, rnn_claims
+from report.findings import outcome, ranking
+from report.sections.cnn import outcome_claims
+from report.sections.compare import cnn_versus_rnn
+from report.sections.rnn import size_trend
+from report.statistics import compare, spread, top_group
+from report.summary import by_config
+
+
+def records(label, accuracies, params=None, state="done", loss=1.0):
+    params = params or {}
+    return [{"label": label, "params": {"samples_per_epoch": 100, **params}, "seed": seed, "state": state,
+             "error": None, "diverged_epoch": 2 if state == "diverged" else None,
+             "metrics": [{"epoch": 1, "test_accuracy": acc, "train_loss": loss, "train_seconds": 1.0,
+                          "eval_seconds": 0.1, "test_images": 1000}] if state == "done" else []}
+            for seed, acc in enumerate(accuracies)]
+
+
+def configs(*groups):
+    return by_config([r for group in groups for r in group])
+
+
+def test_sample_std_and_student_interval():
+    s = spread([0.50, 0.52])
+    assert s.std == pytest.approx(math.sqrt(2) * 0.01)  # ddof = 1, not numpy's default
+    # t(0.975, 1) = 12.706: the interval of two seeds is wide
+    assert s.high - s.mean == pytest.approx(12.706 * s.std / math.sqrt(2), rel=1e-3)
+    assert spread([0.5]).n == 1 and math.isnan(spread([0.5]).std)
+
+
+def test_clear_difference_is_a_difference_and_names_the_best():
+    grid = configs(records("a", [0.60, 0.61, 0.62]), records("b", [0.40, 0.41, 0.42]))
+    claim = ranking(grid)
+    assert claim.kind == "best" and claim.text.startswith("The best configuration is a")
+    assert claim.p_value < 0.05 and claim.values == {"a": [0.60, 0.61, 0.62], "b": [0.40, 0.41, 0.42]}
+
+
+def test_overlapping_seeds_are_a_tie_naming_the_tied_group():
+    grid = configs(records("lstm, 256 units", [0.962, 0.968]), records("lstm, 128 units", [0.961, 0.963]),
+                   records("gru, 256 units", [0.961, 0.963]), records("rnn, 64 units", [0.918, 0.922]))
+    claim = ranking(grid)
+    assert claim.kind == "tie"
+    assert set(claim.details["tied"]) == {"lstm, 256 units", "lstm, 128 units", "gru, 256 units"}
+    assert "tied with it within seed noise" in claim.text and "rnn, 64 units" not in claim.details["tied"]
+
+
+def test_one_seed_ranks_nothing():
+    grid = configs(records("a", [0.9]), records("b", [0.1]))
+    claim = ranking(grid)
+    assert claim.kind == "one-seed" and "no ranking is claimed" in claim.text
+    assert top_group({"a": [0.9], "b": [0.1]})[0] is None
+    assert compare([0.9], [0.1]).verdict == "one seed"
+
+
+def test_one_seed_at_chance_is_named_and_not_called_learned():
+    grid = configs(records("sgd, lr=0.001", [0.143, 0.108, 0.144]), records("adam, lr=0.001", [0.5, 0.52, 0.51]))
+    threshold = 0.128
+    assert outcome(grid[0], threshold) == "some seeds"
+    claims = outcome_claims(grid, threshold, 1000)
+    partial = next(c for c in claims if c.verdict == "some seeds")
+    assert "sgd, lr=0.001" in partial.text and "seed 1 at 0.108" in partial.text
+    learned = next(c for c in claims if c.kind == "learned" and c.verdict is None)
+    assert learned.labels == ["adam, lr=0.001"]
+
+
+def test_a_flat_loss_at_ln10_is_called_a_constant_output():
+    grid = configs(records("adam, lr=0.01", [0.1, 0.1, 0.1], loss=2.3026))
+    claims = outcome_claims(grid, 0.128, 1000)
+    assert [c.kind for c in claims] == ["chance", "collapsed"]
+    assert "constant" in claims[1].text
+
+
+def test_a_diverged_member_is_left_out_of_means_and_rankings():
+    grid = configs(records("a", [0.3, 0.31]) + records("a", [0.0], state="diverged"), records("b", [0.2, 0.21]))
+    assert grid[0].final()[2] == 2
+    claim = ranking(grid)
+    assert claim.values["a"] == [0.3, 0.31]
+
+
+def test_size_trend_reports_a_tie_between_two_close_sizes():
+    sizes = configs(records("rnn, 64 units", [0.918, 0.922], {"cell": "rnn", "hidden_size": 64}),
+                    records("rnn, 128 units", [0.944, 0.948], {"cell": "rnn", "hidden_size": 128}),
+                    records("rnn, 256 units", [0.943, 0.947], {"cell": "rnn", "hidden_size": 256}))
+    claim = size_trend("basic RNN", sizes)
+    assert claim.kind == "difference" and claim.verdict == "higher, tied"
+    assert "128 → 256 units: tied within seed noise" in claim.text
+
+
+def test_cnn_versus_rnn_with_one_seed_claims_no_difference():
+    cnn, rnn = configs(records("lenet", [0.97])), configs(records("lstm", [0.95]))
+    row = {"parameters_raw": 10, "epoch_seconds_raw": 1.0, "inference_ms_raw": 0.1}
+    claims = cnn_versus_rnn(cnn[0], rnn[0], row, row)
+    assert claims[0].kind == "one-seed"
+
+
+def adam_grid(accuracies):
+    return configs(*(records(f"{opt}, lr={rate:g}", accuracies.get((opt, rate), [0.1, 0.1, 0.1]),
+                             {"optimizer": opt, "learning_rate": rate})
+                     for opt in ("sgd", "adam", "adagrad") for rate in (1e-2, 1e-3, 1e-4)))
+
+
+def test_earlier_report_claims_agree_differ_and_tie():
+    grid = adam_grid({("adam", 1e-3): [0.53, 0.54, 0.535], ("adam", 1e-4): [0.47, 0.48, 0.475],
+                      ("sgd", 1e-2): [0.3, 0.31, 0.32], ("adagrad", 1e-2): [0.35, 0.36, 0.34]})
+    verdicts = {c.details["claim"]: c.verdict for c in cnn_claims(grid, lambda c: outcome(c, 0.128))}
+    assert verdicts["Adam is best, at learning rate 1e-3"] == "agrees"
+    assert verdicts["Adam at 0.0001"] == "agrees"
+    assert verdicts["Adam at 0.01"] == "differs"          # at chance here, 0.305 there
+    assert verdicts["Adam always works"] == "differs"
+    assert verdicts["Gradient descent works only at 1e-2"] == "agrees"
+    rnn = configs(records("gru, 128 units", [0.956, 0.958], {"cell": "gru", "hidden_size": 128}),
+                  records("lstm, 256 units", [0.957, 0.959], {"cell": "lstm", "hidden_size": 256}))
+    best_claim = rnn_claims(rnn)[-1]
+    assert best_claim.verdict == "tie"
+    assert all(c.verdict == "not comparable" for c in rnn_claims(rnn)[:3])  # no basic RNN in this grid
