@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import pickle
+import sys
 import tarfile
 import tempfile
 import urllib.error
@@ -26,6 +27,7 @@ from .errors import DataError
 
 NUM_CLASSES = 10
 IMAGE_SIDE = 28
+MIN_SPLIT = 1  # an empty split cannot train or test anything (an empty training split would loop forever)
 CIFAR_TRAIN_PER_CLASS = 1000
 CIFAR_TEST_PER_CLASS = 100
 CIFAR_CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
@@ -107,6 +109,9 @@ def _make(name, x_train, y_train, x_test, y_test, source) -> Dataset:
     y_test = _checked_labels(y_test, f"{source} (test)")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise DataError(f"{source}: number of images and labels differ")
+    for split, images in (("train", x_train), ("test", x_test)):
+        if len(images) < MIN_SPLIT:
+            raise DataError(f"{source}: the {split} split has {len(images)} image(s); it must not be empty")
     return Dataset(name, x_train, y_train, x_test, y_test,
                    arrays_checksum(x_train, y_train, x_test, y_test), source)
 
@@ -245,7 +250,7 @@ def convert_official_cifar(archive_path: Path) -> Dataset:
 
 # ---------------------------------------------------------------- download and decoded cache
 
-def download(spec: Download, destination: Path) -> Path:
+def download_file(spec: Download, destination: Path) -> Path:
     """Fetch spec.url to destination atomically, refusing a file whose SHA-256 differs."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".download-")
@@ -277,37 +282,74 @@ def _cached_decode(source_file: Path, decode) -> Dataset:
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
             pass  # a damaged cache entry is rebuilt below
     dataset = decode(source_file)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=cached.parent, prefix=".decoded-", suffix=".npz")
-    with os.fdopen(handle, "wb") as out:
-        np.savez(out, name=dataset.name, x_train=dataset.x_train, y_train=dataset.y_train,
-                 x_test=dataset.x_test, y_test=dataset.y_test, checksum=dataset.checksum,
-                 source=dataset.source)
-    os.replace(temporary, cached)
+    temporary = None
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=cached.parent, prefix=".decoded-", suffix=".npz")
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, name=dataset.name, x_train=dataset.x_train, y_train=dataset.y_train,
+                     x_test=dataset.x_test, y_test=dataset.y_test, checksum=dataset.checksum,
+                     source=dataset.source)
+        os.replace(temporary, cached)
+    except OSError as error:  # the cache only saves time: without it, decode again next time
+        _warn_once(f"cannot write the decoded-data cache {cached.parent} ({error.strerror or error}); "
+                   "going on without it (set MKREPORT_CACHE_DIR to a writable folder to keep it)")
+    finally:
+        if temporary and os.path.exists(temporary):
+            os.unlink(temporary)
     return dataset
 
 
-def _missing(filename: str, dirs: list[Path], spec: Download, error: Exception) -> DataError:
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        print(f"mkreport: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _missing(filename: str, dirs: list[Path], spec: Download, error: Exception | None) -> DataError:
     where = ", ".join(str(d) for d in dirs)
-    return DataError(f"{filename} not found in {where}, and downloading {spec.url} failed ({error}). "
+    why = (f"and downloading {spec.url} failed ({error})" if error is not None else
+           "and nothing is downloaded when a data folder is given or the command only reads")
+    return DataError(f"{filename} not found in {where}, {why}. "
                      f"Put {filename} in one of those folders, or pass --data-dir / set MKREPORT_DATA_DIR.")
 
 
-def load_mnist(data_dir: Path | None = None) -> Dataset:
+def _checked_archive(path: Path, spec: Download) -> Path:
+    """An official archive found on disk is used only when its SHA-256 is the published one:
+    its batches are Python pickles, never unpickled from an unchecked file."""
+    actual = file_sha256(path)
+    if actual != spec.sha256:
+        raise DataError(f"{path} has SHA-256 {actual}, expected {spec.sha256} (the published "
+                        f"{spec.filename}); delete it or replace it with the official file")
+    return path
+
+
+def _download_to_cache(spec: Download, filename: str, dirs: list[Path], download: bool) -> Path:
+    if not download:
+        raise _missing(filename, dirs, spec, None)
+    try:
+        return download_file(spec, cache_dir() / spec.filename)
+    except (urllib.error.URLError, OSError) as error:
+        raise _missing(filename, dirs, spec, error) from None
+
+
+def load_mnist(data_dir: Path | None = None, download: bool = True) -> Dataset:
+    """From --data-dir, else the mkreport cache, else downloaded (only without a data folder)."""
     dirs = search_dirs(data_dir)
     for folder in dirs:
         if (folder / "mnist.npz").is_file():
             return read_mnist_npz(folder / "mnist.npz")
     spec = DOWNLOADS["mnist"]
-    try:
-        path = download(spec, cache_dir() / spec.filename)
-    except (urllib.error.URLError, OSError) as error:
-        raise _missing("mnist.npz", dirs, spec, error) from None
+    path = _download_to_cache(spec, "mnist.npz", dirs, download and data_dir is None)
     dataset = read_mnist_npz(path)
     return Dataset(**{**dataset.__dict__, "source": f"{spec.url} (downloaded to {path})"})
 
 
-def load_cifar10(data_dir: Path | None = None) -> Dataset:
+def load_cifar10(data_dir: Path | None = None, download: bool = True) -> Dataset:
+    """From --data-dir, else the mkreport cache, else the official archive (checked, converted)."""
     dirs = search_dirs(data_dir)
     for folder in dirs:
         if (folder / "CIFAR10.zip").is_file():
@@ -316,16 +358,16 @@ def load_cifar10(data_dir: Path | None = None) -> Dataset:
             return read_cifar_folder(folder / "CIFAR10")
     spec = DOWNLOADS["cifar10"]
     archive = cache_dir() / spec.filename
-    if not archive.is_file():
-        try:
-            download(spec, archive)
-        except (urllib.error.URLError, OSError) as error:
-            raise _missing("CIFAR10.zip (or a CIFAR10/ folder)", dirs, spec, error) from None
+    if archive.is_file():
+        _checked_archive(archive, spec)
+    else:
+        _download_to_cache(spec, "CIFAR10.zip (or a CIFAR10/ folder)", dirs, download and data_dir is None)
     return _cached_decode(archive, convert_official_cifar)
 
 
 LOADERS = {"mnist": load_mnist, "cifar10": load_cifar10}
 
 
-def load_dataset(name: str, data_dir: Path | None = None) -> Dataset:
-    return LOADERS[name](data_dir)
+def load_dataset(name: str, data_dir: Path | None = None, download: bool = True) -> Dataset:
+    """download=False for commands that only read (status, check, render, plan)."""
+    return LOADERS[name](data_dir, download)

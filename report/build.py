@@ -5,10 +5,10 @@ build_report is the one call the commands make; each output file has one writer 
 """
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 from . import provenance
 from .errors import USER_ERRORS, MkreportError
 from .execute import Executor, RunTally, train_missing
+from .recorded import RECORD, record_json
 from .runs import CORRUPT, STALE, run_state
 from .sections import with_dependencies
 from .workspace import Workspace
@@ -34,10 +35,20 @@ class Built:
 
 
 def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool = True, force: bool = False,
-                 fail_fast: bool = False, executor: Executor = Executor(), progress_stream=None) -> Built:
+                 fail_fast: bool = False, executor: Executor = Executor(), stream=None) -> Built:
     """Train and analyse the named sections (all by default) and what they read, then render
     every section that has results. strict: every section must have them (`all`, `render`).
-    train=False: nothing is trained or analysed (`render`)."""
+    train=False: nothing is trained or analysed (`render`). Every phase is announced on stream."""
+    from .progress import Console
+
+    console = Console(stream)
+    try:
+        return _build(ws, names, train, strict, force, fail_fast, executor, console)
+    finally:
+        console.close()
+
+
+def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Built:
     chosen = with_dependencies([s.name for s in ws.sections] if names is None else names, ws.sections)
     tally = RunTally()
     if train:
@@ -45,19 +56,25 @@ def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool 
 
         plan = make_plan(ws, chosen, force=force)
         if plan.to_train:
-            print(describe(plan, executor.workers(len(plan.to_train))), file=progress_stream or sys.stderr,
-                  flush=True)
-        tally = train_missing(ws, chosen, force, fail_fast, progress_stream, executor)
+            console.say(describe(plan, executor.workers(len(plan.to_train))))
+        with console.phase("training", announce=False):
+            tally = train_missing(ws, chosen, force, fail_fast, console, executor)
         if tally.interrupted or (fail_fast and tally.failed):
             return Built(tally)
         for section in chosen:
-            ws.analysis(section, compute=True, force=force)
-    parts, missing = summarize_sections(ws, strict)
-    ws.store.write_output("metrics.csv", metrics_csv(ws))
-    if not parts:
-        raise MkreportError("no section has results yet; run `mkreport all` first")
-    ws.store.write_output("claims.json", claims_json(parts))
-    html, pdf = write(ws, parts)
+            ws.analysis(section, compute=True, force=force, console=console)
+    with console.phase("summarizing the sections and drawing their figures"):
+        parts, missing = summarize_sections(ws, strict)
+        ws.store.write_output("metrics.csv", metrics_csv(ws))
+        if not parts:
+            raise MkreportError(f"no section has results yet; run `{ws.rerun('all')}` first")
+        ws.store.write_output("claims.json", claims_json(parts))
+    with console.phase("writing report.html and report.pdf"):
+        html, pdf = write(ws, parts)
+    # the record's own write changes no input; what it fingerprints is what this report was made from
+    from .uptodate import fingerprint
+
+    ws.store.write_output(RECORD, record_json(ws.settings, fingerprint(ws) if not missing and not tally.failed else None))
     return Built(tally, html, pdf, [part["name"] for part in parts], missing)
 
 
@@ -80,28 +97,50 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
 
 
 def write(ws: Workspace, parts: list[dict]) -> tuple[Path, Path]:
-    """Figures, then report.html and report.pdf, from the summarized sections."""
+    """Figures and tables, then report.html and report.pdf, from the summarized sections.
+
+    report.html embeds its figures (data: URIs) and its stylesheet, so it shows everything when
+    sent alone; the PNGs stay in figures/ and every table's numbers in tables/<name>.csv."""
+    from markupsafe import Markup
+
+    from .notes import note_names, notes_folder, read_notes
     from .render import write_report
 
+    notes = {name: Markup(html) for name, html in
+             read_notes(notes_folder(ws.settings, ws.config), note_names(s.name for s in ws.sections)).items()}
     contexts = []
     for number, part in enumerate(parts, start=1):
-        paths = {}
+        embedded = {}
         for name, png in part["figures"].items():
-            paths[name] = f"figures/{part['name']}_{name}.png"
-            ws.store.write_output(paths[name], png)
+            ws.store.write_output(f"figures/{part['name']}_{name}.png", png)
+            embedded[name] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        for name, table in part["summary"].get("tables", {}).items():
+            ws.store.write_output(f"tables/{part['name']}_{name}.csv", table_csv(table))
         contexts.append({"name": part["name"], "title": part["title"], "number": number,
-                         "data": part["summary"], "figures": paths})
+                         "data": part["summary"], "figures": embedded, "notes": notes.get(part["name"])})
     run_records = {part["name"]: part["records"][part["name"]] for part in parts if part["records"][part["name"]]}
     analysis_keys = {part["name"]: part["analysis"].key for part in parts if part["analysis"]}
     keys = sorted(r["key"] for records in run_records.values() for r in records) + sorted(analysis_keys.values())
+    report = ws.config["report"]
     context = {
-        "title": ws.config["report"]["title"], "author": ws.config["report"]["author"],
-        "date": date.today().isoformat(), "profile": ws.config["profile"], "sections": contexts,
-        "provenance": provenance.build(ws.config["profile"], run_records, analysis_keys),
+        "title": report["title"], "author": report["author"], "course": report["course"],
+        "date": report["date"] or date.today().isoformat(), "profile": ws.config["profile"], "sections": contexts,
+        "notes": notes, "provenance": provenance.build(ws.config["profile"], run_records, analysis_keys),
         "build_keys": " ".join(keys), "appendix_number": len(contexts) + 1,
     }
+    templates = ws.settings.templates or report["templates_dir"] or None
     extra = [part["section"].templates for part in parts if part["section"].templates]
-    return write_report(ws.store, context, extra)
+    return write_report(ws.store, context, Path(templates) if templates else None, extra)
+
+
+def table_csv(table: dict) -> str:
+    """{"columns": [...], "rows": [[...], ...]} → CSV text; numbers as numbers, missing ones empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table["columns"])
+    for row in table["rows"]:
+        writer.writerow(["" if isinstance(v, float) and v != v else v for v in row])
+    return out.getvalue()
 
 
 def claims_json(parts: list[dict]) -> str:

@@ -53,29 +53,46 @@ def check_report(ws) -> list[str]:
     html_path, pdf_path = output / "report.html", output / "report.pdf"
     problems = [f"{p} is missing" for p in (html_path, pdf_path) if not p.is_file()]
     if problems:
-        return problems + ["run `mkreport all` to build it"]
+        return problems + [f"run `{ws.rerun('all')}` to build it"]
     parser = _ReportParser()
     parser.feed(html_path.read_text(encoding="utf-8"))
 
     for section in ws.sections:
         if f"sec-{section.name}" not in parser.section_ids:
-            problems.append(f"section {section.name} is not in the report (run `mkreport {section.name}`)")
+            problems.append(f"section {section.name} is not in the report (run `{ws.rerun(section.name)}`)")
     for src in parser.images:
-        if not src or not (output / src).is_file():
-            problems.append(f"figure {src!r} referenced by report.html does not exist")
+        if not _image_present(output, src):
+            problems.append(f"figure {src[:60]!r} in report.html is missing or not a PNG")
     text = " ".join(parser.text)
     for match in sorted(set(MISSING_VALUE.findall(text))):
         problems.append(f"report.html prints a missing value: {match!r}")
 
     used = set(parser.meta.get("mkreport-keys", "").split())
-    stale = _current_keys(ws) - used
-    if stale:
+    current = _current_keys(ws)
+    if current - used:
         problems.append(f"report.html was built from other results than the current config's "
-                        f"({len(stale)} current result(s) not in it); run `mkreport render`")
+                        f"({len(current - used)} current result(s) not in it); run `{ws.rerun('render')}`")
+    if used - current:
+        problems.append(f"report.html shows {len(used - current)} result(s) the current config no longer has "
+                        f"(a run or setting was removed or changed); run `{ws.rerun('render')}`")
     if pdf_path.stat().st_mtime < html_path.stat().st_mtime - 1:
-        problems.append("report.pdf is older than report.html; run `mkreport render`")
+        problems.append(f"report.pdf is older than report.html; run `{ws.rerun('render')}`")
     problems += _check_pdf(pdf_path)
     return problems
+
+
+def _image_present(output, src: str) -> bool:
+    """An embedded PNG (data: URI) that decodes, or a file beside the report."""
+    import base64
+    import binascii
+
+    prefix = "data:image/png;base64,"
+    if src.startswith(prefix):
+        try:
+            return base64.b64decode(src[len(prefix):], validate=True).startswith(b"\x89PNG")
+        except (binascii.Error, ValueError):
+            return False
+    return bool(src) and (output / src).is_file()
 
 
 def _check_pdf(path) -> list[str]:

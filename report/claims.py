@@ -63,3 +63,19 @@ def fmt_p(comparison: Comparison) -> str:
 
 def describe(label: str, values) -> str:
     return f"{label} ({fmt_spread(spread(values))})"
+
+
+def earlier_table(claims: list[Claim]) -> dict:
+    """The earlier-report claims as a table of data (tables/<section>_earlier_report.csv)."""
+    return {"columns": ["number", "claim", "earlier", "ours", "verdict", "why"],
+            "rows": [[c.details["number"], c.details["claim"], c.details["earlier"], c.details["ours"], c.verdict,
+                      c.details["why"]] for c in claims]}
+
+
+def power_caveat(*samples) -> str:
+    """For a tie drawn from two seeds a side: say that the test could not have separated much."""
+    smallest = min(len(values) for values in samples)
+    if smallest > 2:
+        return ""
+    return (f" With {smallest} seeds a side, Welch's test separates only large, consistent gaps: "
+            "more seeds could separate them.")

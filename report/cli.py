@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -15,9 +16,10 @@ from .errors import USER_ERRORS, ConfigError, Interrupted, MkreportError
 from .sections import SECTIONS
 
 INTERRUPTED = Interrupted.exit_code
+TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
 
 
-def _check_output(output: Path) -> Path:
+def _writable_output(output: Path) -> Path:
     """The output folder exists and is writable, or the user is told so before any work starts."""
     if output.exists() and not output.is_dir():
         raise ConfigError(f"--output {output} is a file, not a folder")
@@ -30,24 +32,87 @@ def _check_output(output: Path) -> Path:
     return output
 
 
-def common_options(command):
-    """--config, --profile, --data-dir, --output, --force on every command that builds."""
+def _readable_output(output: Path) -> Path:
+    """status, check and plan read an output folder; they never create or write one."""
+    if output.exists() and not output.is_dir():
+        raise ConfigError(f"--output {output} is a file, not a folder")
+    return output
+
+
+def _refuse_dangerous(output: Path, data_dir: Path | None) -> None:
+    """A report written into mkreport's own folders would replace its templates or code, and one
+    written into the datasets folder would mix with the data: both are refused."""
+    import experiments
+    import templates
+
+    target = output.resolve()
+    for package in (Path(__file__).parent, Path(experiments.__file__).parent, Path(templates.__file__).parent):
+        package = package.resolve()
+        if target == package or package in target.parents:
+            raise ConfigError(f"--output {output} is inside mkreport's own folder {package}; "
+                              "choose a folder outside it (the default is ./output)")
+    if data_dir is not None and target == data_dir.resolve():
+        raise ConfigError(f"--output {output} is the datasets folder; choose another folder")
+
+
+def common_options(command, writes: bool = True, download: bool = True, refuses_other_settings: bool = False):
+    """--config, --profile, --set, --data-dir, --notes, --templates, --output on every command.
+    writes: it writes into --output; download: it may fetch a dataset that is not on disk (only
+    commands that train); refuses_other_settings: `render`, which must not silently replace a
+    folder's report with one built from other settings than the folder's (without --force)."""
     @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-                  help="TOML file overriding the shipped defaults key by key.")
-    @click.option("--profile", type=click.Choice(["full", "quick", "smoke"]), default="full",
-                  show_default=True, help="Training budget: full (the assignment's), quick, or smoke (CI).")
+                  help="TOML file overriding the shipped defaults key by key [default: as recorded in --output].")
+    @click.option("--profile", type=click.Choice(["full", "quick", "smoke"]), default=None,
+                  help="Training budget: full (the assignment's), quick, or smoke (CI) "
+                       "[default: as recorded in --output, else full].")
+    @click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE",
+                  help="Override one config key with a TOML value, e.g. --set cnn.epochs=3 (repeatable).")
     @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="MKREPORT_DATA_DIR",
                   help="Folder holding CIFAR10.zip and mnist.npz [env: MKREPORT_DATA_DIR].")
+    @click.option("--notes", type=click.Path(path_type=Path, file_okay=False),
+                  help="Folder of your Markdown notes (intro.md, <section>.md, conclusion.md).")
+    @click.option("--templates", type=click.Path(path_type=Path, file_okay=False),
+                  help="Folder of templates or report.css replacing the shipped ones of the same name.")
     @click.option("--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
                   help="Folder for stored results and the report.")
     @functools.wraps(command)
-    def wrapper(config_file, profile, data_dir, output, **kwargs):
+    def wrapper(config_file, profile, sets, data_dir, notes, templates, output, **kwargs):
+        from . import recorded
         from .config import load_config
         from .workspace import Workspace
 
-        config = load_config(config_file, profile)
-        return command(Workspace(config, _check_output(output), data_dir), **kwargs)
+        given = recorded.Settings(profile, recorded.absolute(config_file), tuple(sets), recorded.absolute(data_dir),
+                                  recorded.absolute(notes), recorded.absolute(templates))
+        previous = recorded.read(output)
+        settings, differs_from = recorded.merge(given, previous)
+        if previous is not None and settings != given:
+            click.echo(f"using {settings.describe()}, as recorded in {output}", err=True)
+        if differs_from is not None:
+            if refuses_other_settings and not kwargs.pop("force", False):
+                raise ConfigError(f"{output} was built with {differs_from.describe()}; rendering it with "
+                                  f"{settings.describe()} would replace its report with other results. Leave out "
+                                  "the options to use the recorded ones, or pass --force to render anyway")
+            click.echo(f"{output} was built with {differs_from.describe()}; now using {settings.describe()}",
+                       err=True)
+        kwargs.pop("force", None) if refuses_other_settings else None
+        config = load_config(settings.config, settings.profile or "full", settings.sets)
+        data_dir = Path(settings.data_dir) if settings.data_dir else None
+        if data_dir is not None and not data_dir.is_dir():
+            raise ConfigError(f"the data folder {data_dir} (--data-dir or MKREPORT_DATA_DIR) does not exist")
+        _refuse_dangerous(output, data_dir)
+        output = _writable_output(output) if writes else _readable_output(output)
+        return command(Workspace(config, output, data_dir, download=download, settings=settings), **kwargs)
     return wrapper
+
+
+def rendering_options(command):
+    command = common_options(command, writes=True, download=False, refuses_other_settings=True)
+    return click.option("--force", is_flag=True,
+                        help="Render even when --output was built with another profile or config.")(command)
+
+
+def reading_options(command):
+    return common_options(command, writes=False, download=False)
 
 
 def build_options(command):
@@ -62,9 +127,11 @@ def build_options(command):
     command = click.option("--cpus-per-run", type=click.IntRange(min=1), default=None,
                            help="With --executor ray: CPUs each run asks for (default: this machine's cores).")(command)
     command = click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")(command)
+    command = click.option("--verbose", is_flag=True,
+                           help="Show TensorFlow's own log lines on the terminal, not only in OUTPUT/logs/.")(command)
 
     @functools.wraps(command)
-    def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run):
+    def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run, verbose):
         from .execute import Executor
 
         if executor == "ray":
@@ -73,7 +140,8 @@ def build_options(command):
             check_available()
         elif address or cpus_per_run:
             raise ConfigError("--address and --cpus-per-run go with --executor ray")
-        return command(ws, force, fail_fast, Executor(executor, jobs, address, cpus_per_run))
+        return command(ws, force, fail_fast, Executor(executor, jobs, address, cpus_per_run,
+                                                      quiet_native_logs=not verbose))
     return wrapper
 
 
@@ -83,10 +151,25 @@ def cli():
     """Train every experiment of the assignment and render output/report.html and report.pdf."""
 
 
+def _nothing_changed(ws) -> bool:
+    """The report in --output was made from exactly what this command would make it from."""
+    from .recorded import read_raw
+    from .uptodate import is_up_to_date
+
+    if is_up_to_date(ws, read_raw(ws.store.output)):
+        click.echo(f"report is up to date: {ws.store.output / 'report.html'} and report.pdf "
+                   "(nothing it is made from has changed)")
+        return True
+    return False
+
+
 def _build(ws, names, force, fail_fast, strict, executor):
     from .build import build_report
+    from .logs import FOLDER, native_stderr_to
 
-    with ws.store.lock():
+    if not force and _nothing_changed(ws):
+        return
+    with ws.store.lock(), native_stderr_to(ws.store.output / FOLDER / "mkreport.log", executor.quiet_native_logs):
         built = build_report(ws, names, strict=strict, force=force, fail_fast=fail_fast, executor=executor)
     tally = built.tally
     if tally.interrupted:
@@ -123,18 +206,21 @@ for _section in SECTIONS:
 
 
 @cli.command()
-@common_options
+@rendering_options
 def render(ws):
     """Re-render the report from stored results; trains nothing."""
     from .build import build_report
+    from .logs import FOLDER, native_stderr_to
 
-    with ws.store.lock():
+    if _nothing_changed(ws):
+        return
+    with ws.store.lock(), native_stderr_to(ws.store.output / FOLDER / "mkreport.log"):
         built = build_report(ws, train=False)
     click.echo(f"wrote {built.html} and {built.pdf}")
 
 
 @cli.command()
-@common_options
+@reading_options
 @click.option("--force", is_flag=True, help="Plan as if nothing were stored.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Estimate for this many runs at once [default: one per core].")
@@ -148,7 +234,7 @@ def plan(ws, force, jobs):
 
 
 @cli.command()
-@common_options
+@reading_options
 def check(ws):
     """Validate a built report; exit 1 with a list of problems."""
     from .check import check_report
@@ -162,7 +248,7 @@ def check(ws):
 
 
 @cli.command()
-@common_options
+@reading_options
 @click.option("--json", "as_json", is_flag=True, help="Also give each run's key and stored path.")
 def status(ws, as_json):
     """One row per run: section, config, seed and state (done, missing, failed, diverged, stale, corrupt)."""
@@ -181,27 +267,70 @@ def status(ws, as_json):
     click.echo(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
 
 
+@cli.command()
+@click.option("--init", is_flag=True, help="Write an empty note, with a one-line hint, for every note not there yet.")
+@click.option("--notes", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("notes"),
+              show_default=True, help="The notes folder.")
+def notes(init, folder):
+    """Your own words in the report: Markdown notes per section, an introduction and a conclusion."""
+    from .notes import init_notes, note_names
+
+    names = note_names(s.name for s in SECTIONS)
+    if init:
+        written = init_notes(folder, [s.name for s in SECTIONS])
+        click.echo(f"wrote {len(written)} note(s) in {folder}; fill in what you want in the report "
+                   "(a note left as it is, or deleted, is not shown)")
+        return
+    for name, purpose in names.items():
+        path = folder / f"{name}.md"
+        click.echo(f"{'present' if path.is_file() else 'absent ':<8} {path}  — {purpose}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a `timeout`, a CI cancel, `kill`): handled like Ctrl-C, with exit status 143."""
+
+
+_terminating = False  # set by SIGTERM: the exit status is 143 however the interruption surfaces
+
+
+def _on_sigterm(signum, frame):
+    global _terminating
+    _terminating = True
+    raise Terminated()
+
+
+def _stop(message: str, code: int):
+    click.echo(f"mkreport: {message}", err=True)
+    if code in (INTERRUPTED, TERMINATED):
+        # Interrupted: every result is already stored atomically and the output lock released. Leave
+        # at once, so that no thread of a stopped worker pool can hold the interpreter's exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv=None) -> int:
-    """Entry point: one line per error, never a traceback; exit 0 / 1 / 2 / 130."""
+    """Entry point: one line per error, never a traceback; exit 0 / 1 / 2 / 130 / 143."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=argv, prog_name="mkreport", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("mkreport: interrupted", err=True)
-        sys.exit(INTERRUPTED)
+        _stop("interrupted", INTERRUPTED)
     except click.ClickException as error:
         error.show()
         sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
+    except Terminated:
+        _stop("terminated; every finished run is kept in the store (`mkreport status` lists them)", TERMINATED)
     except KeyboardInterrupt:
-        click.echo("mkreport: interrupted; every finished run is kept in the store "
-                   "(`mkreport status` lists them)", err=True)
-        sys.exit(INTERRUPTED)
+        _stop("interrupted; every finished run is kept in the store (`mkreport status` lists them)", INTERRUPTED)
+    except Interrupted as error:
+        _stop(("terminated" + str(error)[len("interrupted"):]) if _terminating else str(error),
+              TERMINATED if _terminating else INTERRUPTED)
     except USER_ERRORS as error:
-        click.echo(f"mkreport: {error}", err=True)
-        sys.exit(error.exit_code)
+        _stop(str(error), error.exit_code)
     except Exception as error:  # a bug in mkreport: still one line; MKREPORT_DEBUG=1 shows the traceback
         if os.environ.get("MKREPORT_DEBUG"):
             raise
-        click.echo(f"mkreport: internal error: {type(error).__name__}: {error} "
-                   "(set MKREPORT_DEBUG=1 for the traceback)", err=True)
-        sys.exit(1)
+        _stop(f"internal error: {type(error).__name__}: {error} (set MKREPORT_DEBUG=1 for the traceback)", 1)
     sys.exit(0)

@@ -76,7 +76,8 @@ def _seed(value):
 
 
 SCHEMA = {
-    "report": {"title": _text, "author": _text},
+    "report": {"title": _text, "author": _text, "course": _text, "date": _text,
+               "notes_dir": _text, "templates_dir": _text},
     "cnn": {
         "optimizers": _nonempty_list(_choice(OPTIMIZERS), "optimizers (" + ", ".join(OPTIMIZERS) + ")"),
         "learning_rates": _nonempty_list(_positive_number, "finite numbers > 0"),
@@ -116,10 +117,18 @@ SCHEMA = {
         "size_matched": _boolean,
     },
 }
-# Upper bounds that depend on the layer sizes of LeNet5 (32 and 64 feature maps).
+# Upper bounds: the layer sizes of LeNet5 (32 and 64 feature maps), and budgets far beyond any
+# assignment (a typo such as epochs = 1e6 would otherwise plan years of training and die of
+# MemoryError). Stated in the README.
 LIMITS = {("visualize", "feature_maps_shown"): 32, ("visualize", "conv2_filters_shown"): 64,
           ("deconvnet", "feature_maps"): 32, ("deconvnet", "evolution_maps"): 32,
-          ("deconvnet", "occlusion_patch"): 28}
+          ("deconvnet", "occlusion_patch"): 28,
+          **{(section, key): bound for section in ("cnn", "rnn") for key, bound in
+             (("epochs", 1000), ("samples_per_epoch", 10_000_000), ("test_samples", 1_000_000),
+              ("batch_size", 65_536))},
+          ("rnn", "curve_test_samples"): 1_000_000}
+LIST_LIMITS = {("cnn", "seeds"): ("seeds", 100), ("rnn", "seeds"): ("seeds", 100),
+               ("rnn", "hidden_sizes"): ("hidden sizes", 4096)}
 
 
 def _read_toml(text: str, where: str) -> dict:
@@ -170,13 +179,36 @@ def validate(config: dict) -> None:
             value = config[section][key]
             problem = check(value)
             if problem is None and (section, key) in LIMITS and value > LIMITS[(section, key)]:
-                problem = f"at most {LIMITS[(section, key)]}"
+                problem = f"at most {LIMITS[(section, key)]:,}"
+            if problem is None and (section, key) in LIST_LIMITS:
+                what, bound = LIST_LIMITS[(section, key)]
+                if what == "seeds" and len(value) > bound:
+                    problem = f"at most {bound} seeds"
+                elif what != "seeds" and max(value) > bound:
+                    problem = f"{what} of at most {bound:,}"
             if problem:
                 raise ConfigError(f"{section}.{key} = {value!r} is not allowed: expected {problem}")
 
 
-def load_config(path: Path | None = None, profile: str = "full") -> dict:
-    """Defaults, then the profile's budgets, then the user's file: a value the user sets wins."""
+def parse_set(text: str) -> dict:
+    """`section.key=value` (value in TOML; a bare word is taken as a string) → {section: {key: value}}."""
+    name, equals, value = text.partition("=")
+    section, dot, key = name.strip().partition(".")
+    if not equals or not dot or not section or not key:
+        raise ConfigError(f"--set {text}: expected section.key=value, e.g. --set cnn.epochs=3")
+    try:
+        parsed = tomllib.loads(f"value = {value.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()  # --set report.author=Ada: the shell ate the quotes
+    return {section: {key: parsed}}
+
+
+# Folders in [report] named relative to the config file that names them.
+PATH_KEYS = ("notes_dir", "templates_dir")
+
+
+def load_config(path: Path | None = None, profile: str = "full", sets=()) -> dict:
+    """Defaults, then the profile's budgets, then the user's file, then --set: a value the user sets wins."""
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     defaults = shipped_defaults()
@@ -184,7 +216,14 @@ def load_config(path: Path | None = None, profile: str = "full") -> dict:
     config = copy.deepcopy(defaults)
     _overlay(config, profiles.get(profile, {}), f"profile {profile}", allowed_keys=BUDGET_KEYS)
     if path is not None:
-        _overlay(config, read_user_file(path), f"config file {path}")
+        user = read_user_file(path)
+        for key in PATH_KEYS:
+            value = user.get("report", {}).get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                user["report"][key] = str(Path(path).parent / value)
+        _overlay(config, user, f"config file {path}")
+    for text in sets:
+        _overlay(config, parse_set(text), f"--set {text}")
     validate(config)
     config["profile"] = profile
     return config

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .logs import run_log
 from .progress import Progress
 from .runs import RunSpec, run_state, training_code_hash
 from .store import DONE, FAILED, FINISHED
@@ -21,6 +22,7 @@ class Executor:
     jobs: int | None = None      # None: one worker process per core
     address: str | None = None   # a Ray cluster; None starts a local Ray instance
     cpus_per_run: int | None = None
+    quiet_native_logs: bool = True  # TensorFlow's native lines to output/logs/, not the terminal (--verbose: off)
 
     def workers(self, runs: int) -> int:
         """How many runs train at once here: never more than there are runs."""
@@ -69,7 +71,7 @@ def longest_first(todo: list) -> list:
 
 
 def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
-                  progress_stream=None, executor: Executor = Executor()) -> RunTally:
+                  console=None, executor: Executor = Executor()) -> RunTally:
     """Train every planned run without a finished result; each result is stored the moment it ends."""
     tally = RunTally()
     todo = []
@@ -79,7 +81,8 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
             tally.reused += 1
         else:
             todo.append((spec, key))
-    progress = Progress(len(todo), sum(spec.params["epochs"] for spec, _ in todo), progress_stream)
+    own_console = console is None
+    progress = Progress(len(todo), sum(spec.params["epochs"] for spec, _ in todo), console)
     workers = executor.workers(len(todo))
     if todo:
         progress.say(f"training {len(todo)} run(s), reusing {tally.reused}"
@@ -90,7 +93,8 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
 
         outcomes = train_on_ray(ws, longest_first(todo), executor, progress)
     elif workers > 1:
-        outcomes = _train_parallel(ws, longest_first(todo), workers, progress)
+        outcomes = _train_parallel(ws, longest_first(todo), workers, progress,
+                                   ws.store.output if executor.quiet_native_logs else None)
     else:
         outcomes = _train_serial(ws, todo, progress)
     try:
@@ -99,7 +103,8 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
             ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
             progress.skip_epochs(spec.params["epochs"] - len(record["metrics"]))
             if record["state"] == FAILED:
-                progress.say(f"    failed: {error}")
+                log = run_log(ws.store.output, spec.run_id)
+                progress.say(f"    failed: {error}" + (f" (its log: {log})" if log.is_file() else ""))
                 tally.failed.append(spec.run_id)
                 if fail_fast:
                     break
@@ -111,6 +116,8 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
         tally.interrupted = True
     finally:
         outcomes.close()
+        if own_console:
+            progress.console.close()
     return tally
 
 
@@ -132,50 +139,137 @@ def _train_serial(ws, todo, progress):
         yield spec, key, result, error, time.perf_counter() - started
 
 
-def _train_parallel(ws, todo, jobs, progress):
-    """`jobs` worker processes; their epochs are shown as they end, results stored as runs end."""
-    import multiprocessing
-    import queue
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+def _train_parallel(ws, todo, jobs, progress, logs=None):
+    """`jobs` worker processes; their epochs are shown as they end, results stored as runs end.
 
-    from experiments.training import THREADS_PER_RUN
+    A worker that dies (the OOM killer's kill -9, a crash) breaks the whole pool: the run it was
+    training is stored failed with the signal, the pool is started again and every other run that
+    had not finished is trained again. Workers ignore Ctrl-C: the main process stops them, so an
+    interrupted build prints one line, not a traceback per worker.
+    """
+    remaining = list(todo)
+    while remaining:
+        pool = _WorkerPool(ws, jobs, progress, logs)
+        try:
+            finished = yield from pool.train(remaining)
+        except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped early (--fail-fast)
+            pool.close(wait=False)
+            raise
+        dead = pool.dead_runs(remaining, finished) if pool.broken else []  # before close() kills the rest
+        pool.close(wait=not pool.broken)
+        for spec, key in dead:
+            finished.add(spec.run_id)
+            yield spec, key, None, f"worker died: {pool.death_reason(spec.run_id)}", 0.0
+        remaining = [(spec, key) for spec, key in remaining if spec.run_id not in finished]
+        if remaining:
+            progress.say(f"    a worker died; restarting the workers for {len(remaining)} run(s) not finished")
 
-    from .workers import init_worker, train_in_worker
 
-    context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
-    events = context.Queue()
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=init_worker, initargs=(events,))
-    epochs = {spec.run_id: spec.params["epochs"] for spec, _ in todo}
-    ended: set[str] = set()
+class _WorkerPool:
+    """One ProcessPoolExecutor and what is known about its workers."""
 
-    def show_events():
+    def __init__(self, ws, jobs, progress, logs=None):
+        import multiprocessing
+        import signal
+        from concurrent.futures import ProcessPoolExecutor
+
+        from .workers import init_worker
+
+        self.ws, self.progress = ws, progress
+        context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
+        self.events = context.Queue()
+        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                            initializer=init_worker, initargs=(self.events, logs))
+        self.processes: dict[int, object] = {}   # pid → Process, kept after the pool forgets them
+        self.running: dict[str, int] = {}        # run_id → pid of the worker training it
+        self.broken = False
+        self._signal = signal
+
+    def _show_events(self, epochs: dict, ended: set) -> None:
+        import queue
+
         while True:
             try:
-                kind, run_id, metrics = events.get_nowait()
+                kind, run_id, payload = self.events.get_nowait()
             except queue.Empty:
                 return
             if run_id in ended:  # a late line from a run already reported finished
                 continue
             if kind == "start":
-                progress.start_run(run_id)
+                self.running[run_id] = payload
+                self.progress.start_run(run_id)
             else:
-                progress.epoch(epochs[run_id], metrics, run_id)
+                self.progress.epoch(epochs[run_id], payload, run_id)
 
-    try:
-        pending = {executor.submit(train_in_worker, spec, ws.data_dir, THREADS_PER_RUN): (spec, key)
-                   for spec, key in todo}
+    def train(self, todo):
+        """Yield (spec, key, result, error, wall) as runs end; return the run_ids that ended."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        from experiments.training import THREADS_PER_RUN
+
+        from .workers import train_in_worker
+
+        epochs = {spec.run_id: spec.params["epochs"] for spec, _ in todo}
+        ended: set[str] = set()
+        # workers start with SIGINT ignored (a spawned Python keeps an ignored SIGINT ignored)
+        previous = self._signal.signal(self._signal.SIGINT, self._signal.SIG_IGN)
+        try:
+            pending = {self.executor.submit(train_in_worker, spec, self.ws.data_dir, THREADS_PER_RUN): (spec, key)
+                       for spec, key in todo}
+            self.processes.update(self.executor._processes or {})
+        finally:
+            self._signal.signal(self._signal.SIGINT, previous)
         while pending:
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            show_events()
+            self.processes.update(self.executor._processes or {})
+            self._show_events(epochs, ended)
             for future in done:
                 spec, key = pending.pop(future)
                 try:
                     result, error, wall = future.result()
-                except Exception as exc:  # the worker itself died
-                    result, error, wall = None, f"worker died: {type(exc).__name__}: {exc}", 0.0
+                except BrokenProcessPool:
+                    self.broken = True
+                    self._show_events(epochs, ended)
+                    return ended
                 ended.add(spec.run_id)
+                self.running.pop(spec.run_id, None)
                 yield spec, key, result, error, wall  # the caller stores it before the generator resumes
-                progress.finished(spec.run_id, result, wall)
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+                self.progress.finished(spec.run_id, result, wall)
+        return ended
+
+    def dead_runs(self, todo, finished: set) -> list:
+        """The runs whose worker died by itself (not stopped by the pool after the breakage)."""
+        for process in self.processes.values():
+            process.join(timeout=10)  # the pool stops the other workers with SIGTERM
+        dead = {run_id for run_id, pid in self.running.items()
+                if run_id not in finished and self._died(pid)}
+        if not dead:  # cannot tell which: fail every run that was training, so the retry makes progress
+            dead = {run_id for run_id in self.running if run_id not in finished}
+        return [(spec, key) for spec, key in todo if spec.run_id in dead]
+
+    def _died(self, pid: int) -> bool:
+        process = self.processes.get(pid)
+        code = getattr(process, "exitcode", None)
+        return code is not None and code != 0 and code != -self._signal.SIGTERM
+
+    def death_reason(self, run_id: str) -> str:
+        process = self.processes.get(self.running.get(run_id))
+        code = getattr(process, "exitcode", None)
+        if code is not None and code < 0:
+            return f"killed by {self._signal.Signals(-code).name} (out of memory?)"
+        return f"exit code {code}" if code is not None else "its worker process ended unexpectedly"
+
+    def close(self, wait: bool) -> None:
+        """wait: the workers are idle and exit by themselves; else stop them now (after Ctrl-C or a
+        breakage nothing they compute is used). Either way the pool's management thread is joined
+        here, so that nothing is left for the interpreter's exit to wake (or to hang on)."""
+        self.processes.update(self.executor._processes or {})
+        self.executor.shutdown(wait=wait, cancel_futures=True)
+        for process in list(self.processes.values()):
+            if process.is_alive():
+                process.kill()
+        for process in list(self.processes.values()):
+            process.join(timeout=10)
+        self.events.close()
+        self.events.join_thread()

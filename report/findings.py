@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from .claims import Claim, describe, fmt, fmt_p
+from .claims import Claim, describe, fmt, fmt_p, power_caveat
 from .statistics import WELCH, top_group
 from .store import DIVERGED, FAILED
 
@@ -45,6 +45,7 @@ def ranking_of(samples: dict[str, list[float]], what: str) -> Claim | None:
         text = (f"The highest mean is {describe(top, samples[top])}, but {listed} "
                 f"{'is' if len(others) == 1 else 'are'} tied with it within seed noise ({WELCH}, α = 0.05): "
                 f"the best group is {names(tied)}.")
+    text += power_caveat(*(samples[label] for label in tied))
     return Claim(text, "tie", samples, WELCH, smallest, "tie", details)
 
 

@@ -1,8 +1,56 @@
-"""One line per epoch while training: which run of how many, metrics, estimated time left."""
+"""What a build prints while it works: one line per epoch while training (which run of how many,
+metrics, estimated time left), each later phase announced with its time, and never a silent stretch."""
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
+
+HEARTBEAT = 2.0  # seconds without a line before the console says what it is still doing
+
+
+class Console:
+    """Lines to the terminal (stderr). While a phase runs, a line every HEARTBEAT seconds of silence
+    says what is still under way, so a user never stares at a console that says nothing."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self._lock = threading.Lock()
+        self._last = time.monotonic()
+        self._phase: tuple[str, float] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self._thread.start()
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            print(text, file=self.stream, flush=True)
+            self._last = time.monotonic()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(0.25):
+            phase = self._phase
+            if phase and time.monotonic() - self._last >= HEARTBEAT:
+                self.say(f"    … {phase[0]} ({time.monotonic() - phase[1]:.0f} s)")
+
+    @contextlib.contextmanager
+    def phase(self, text: str, announce: bool = True):
+        """Announce `text…`, keep the heartbeat on it, and end with its time."""
+        started = time.monotonic()
+        if announce:
+            self.say(f"{text}…")
+        self._phase = (text, started)
+        try:
+            yield
+        finally:
+            self._phase = None
+        if announce:
+            self.say(f"    {text}: {time.monotonic() - started:.1f} s")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def format_duration(seconds: float) -> str:
@@ -19,15 +67,15 @@ def format_duration(seconds: float) -> str:
 class Progress:
     """Estimates time left from the epochs trained so far (by every worker, when several train)."""
 
-    def __init__(self, total_runs: int, total_epochs: int, stream=None):
+    def __init__(self, total_runs: int, total_epochs: int, console: Console | None = None):
         self.total_runs, self.total_epochs = total_runs, total_epochs
         self.run_index, self.epochs_done = 0, 0
         self.started = time.perf_counter()
-        self.stream = stream or sys.stderr
+        self.console = console or Console()
         self._announced: set[str] = set()
 
     def say(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        self.console.say(text)
 
     def start_run(self, run_id: str) -> None:
         """"[i/n] run" once per run, however many times its start is reported."""

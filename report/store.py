@@ -12,6 +12,7 @@ leaves either the old file or the new one, never half of one.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -40,18 +41,60 @@ def make_key(*parts) -> str:
     return hashlib.sha256(canonical_json(list(parts)).encode()).hexdigest()[:24]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+ADVICE = {errno.ENOSPC: "the disk is full; free some space and run the same command again",
+          errno.EDQUOT: "the disk quota is used up; free some space and run the same command again",
+          errno.EROFS: "the file system is read-only; choose another --output",
+          errno.EACCES: "permission denied; choose another --output or fix its permissions",
+          errno.EPERM: "permission denied; choose another --output or fix its permissions",
+          errno.EFBIG: "the file is too large for this file system; choose another --output",
+          errno.EISDIR: "a folder stands where this file should be; move it away",
+          errno.ENOTDIR: "a file stands where a folder should be; move it away",
+          errno.ENAMETOOLONG: "the path is too long; choose a shorter --output"}
+
+
+class OutputError(MkreportError):
+    """A file under --output that could not be written: one line naming it and what to do."""
+
+    def __init__(self, path: Path, error: OSError):
+        advice = ADVICE.get(error.errno, "check the folder and run the same command again")
+        super().__init__(f"cannot write {path}: {error.strerror or error} — {advice}")
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write to a temporary file and rename it into place; readable as the umask says (0644 under
+    022), not owner-only as mkstemp makes it, so a group share or a web server can read the report.
+    Any OSError becomes an OutputError naming the file; no temporary file is left behind."""
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        raise OutputError(path, error) from None
     finally:
-        if os.path.exists(temporary):
+        if temporary and os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _regular(path: Path) -> bool:
+    """A regular file, reached without following a link to anything else."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 class CorruptResult(MkreportError):
@@ -75,6 +118,7 @@ class Store:
     def __init__(self, output: Path):
         self.output = Path(output)
         self.root = self.output / "store"
+        self._hashes: dict[tuple, str] = {}
 
     # ------------------------------------------------------------ paths
     def record_path(self, section: str, key: str) -> Path:
@@ -108,8 +152,13 @@ class Store:
 
     # ------------------------------------------------------------ reading
     def load(self, section: str, key: str) -> Stored | None:
-        """The stored record, None if there is none; CorruptResult if it fails its checksum."""
+        """The stored record, None if there is none; CorruptResult if it or its arrays fail their
+        checksum. Only regular files are read: a FIFO or a link to a device is corrupt, not a hang."""
         path = self.record_path(section, key)
+        if not path.exists() and not path.is_symlink():
+            return None
+        if not _regular(path):
+            raise CorruptResult(f"{path}: not a regular file")
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -126,22 +175,33 @@ class Store:
         if actual != expected or record.get("key") != key:
             raise CorruptResult(f"{path}: checksum mismatch (edited or damaged)")
         if "arrays_sha256" in record:
-            # The size is checked here, the full checksum when the arrays are read (load_arrays):
-            # status and warm runs then never hash hundreds of megabytes of weights.
+            # the full checksum, not only the size: a flipped byte must make the run corrupt (and
+            # retrained), not block every later analysis. Hashing is ~1 GB/s: a full grid's weights
+            # cost `status` a fraction of a second.
             arrays = self.arrays_path(section, key)
-            if not arrays.is_file() or arrays.stat().st_size != record["arrays_bytes"]:
+            if not _regular(arrays) or arrays.stat().st_size != record["arrays_bytes"]:
                 raise CorruptResult(f"{arrays}: missing or truncated")
+            if self._arrays_sha256(arrays) != record["arrays_sha256"]:
+                raise CorruptResult(f"{arrays}: checksum mismatch (edited or damaged)")
         return Stored(key, path, record)
 
     def load_arrays(self, stored: Stored) -> dict[str, np.ndarray]:
         path = self.arrays_path(stored.record["section"], stored.key)
-        if not path.is_file() or file_sha256(path) != stored.record.get("arrays_sha256"):
+        if not _regular(path) or self._arrays_sha256(path) != stored.record.get("arrays_sha256"):
             raise CorruptResult(f"{path}: missing or checksum mismatch (edited or damaged)")
         try:
             with np.load(path, allow_pickle=False) as archive:
                 return {name: archive[name] for name in archive.files}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
             raise CorruptResult(f"{path}: cannot be read ({error})") from None
+
+    def _arrays_sha256(self, path: Path) -> str:
+        """file_sha256, once per file version in this process: a build reads a run many times."""
+        info = path.stat()
+        version = (str(path), info.st_mtime_ns, info.st_size, info.st_ino)
+        if version not in self._hashes:
+            self._hashes[version] = file_sha256(path)
+        return self._hashes[version]
 
     def records(self, section: str):
         """Every readable record of a section (corrupt ones skipped), for finding stale runs."""

@@ -113,3 +113,12 @@ def images_tested(records: list[dict], last: bool = True) -> int:
             return metrics[-1 if last or len(metrics) == 1 else 0]["test_images"]
     params = records[0]["params"]
     return params["test_samples"] if last else min(params["test_samples"], params["curve_test_samples"])
+
+
+ACCURACY_COLUMNS = ["seeds_done", "test_accuracy_mean", "test_accuracy_std", "ci95_low", "ci95_high"]
+
+
+def accuracy_columns(summary: ConfigSummary) -> list:
+    """The numbers behind a table's accuracy cell: n, mean, sample std, 95 % interval (nan where undefined)."""
+    s = summary.spread()
+    return [s.n, s.mean, s.std, s.low, s.high]

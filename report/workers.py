@@ -1,27 +1,35 @@
 """What a worker process runs for `--jobs N` or a Ray task: one training run."""
 from __future__ import annotations
 
+import os
 import time
 
 _DATASETS = {}  # a worker trains several runs; it decodes each dataset once
 _EVENTS = None  # a queue to the parent process: run starts and epochs, for its progress lines
+_LOGS = None    # the output folder: each run's native log lines go to output/logs/<run>.log
 
 
-def init_worker(events) -> None:
-    """ProcessPoolExecutor's initializer: a queue cannot be passed with each task, only at start."""
-    global _EVENTS
-    _EVENTS = events
+def init_worker(events, output=None) -> None:
+    """ProcessPoolExecutor's initializer: a queue cannot be passed with each task, only at start.
+    output: where run logs go; None leaves the worker's stderr on the terminal (--verbose)."""
+    global _EVENTS, _LOGS
+    _EVENTS, _LOGS = events, output
 
 
 def train_in_worker(spec, data_dir, threads: int):
     """A --jobs worker process: decodes each dataset once (from the cache), then trains."""
     from experiments.data import load_dataset
 
+    if _LOGS is not None:
+        from .logs import point_fd2_at, run_log
+
+        point_fd2_at(run_log(_LOGS, spec.run_id))
+
     if spec.dataset not in _DATASETS:
         _DATASETS[spec.dataset] = load_dataset(spec.dataset, data_dir)
     on_epoch = None
     if _EVENTS is not None:
-        _EVENTS.put(("start", spec.run_id, None))
+        _EVENTS.put(("start", spec.run_id, os.getpid()))  # the pid tells whose worker died, if one does
         on_epoch = lambda metrics: _EVENTS.put(("epoch", spec.run_id, metrics))  # noqa: E731
     return train_with_data(spec, _DATASETS[spec.dataset], threads, on_epoch)
 

@@ -28,12 +28,27 @@ class Analysis:
 class Workspace:
     """Each dataset is loaded at most once per invocation."""
 
-    def __init__(self, config: dict, output: Path, data_dir: Path | None, sections=SECTIONS):
-        self.config, self.data_dir = config, data_dir
+    def __init__(self, config: dict, output: Path, data_dir: Path | None, sections=SECTIONS,
+                 download: bool = True, settings=None):
+        """download=False: a dataset that is not on disk is an error naming it (commands that only read).
+        settings: the command-line settings (recorded.Settings) the build is recorded with."""
+        from .recorded import Settings
+
+        self.config, self.data_dir, self.download = config, data_dir, download
+        self.settings = settings or Settings(profile=config["profile"])
         self.store = Store(output)
         self.sections = tuple(sections)
         self._by_name = {section.name: section for section in self.sections}
         self._datasets = {}
+
+    def rerun(self, command: str) -> str:
+        """`mkreport <command>` with the options that reproduce this folder's build."""
+        import shlex
+
+        options = self.settings.options()
+        if self.store.output != Path("output"):
+            options += ["--output", str(self.store.output)]
+        return " ".join(["mkreport", command, *map(shlex.quote, options)])
 
     def section(self, name: str) -> Section:
         return self._by_name.get(name) or BY_NAME[name]
@@ -42,7 +57,7 @@ class Workspace:
         if name not in self._datasets:
             from experiments.data import load_dataset
 
-            self._datasets[name] = load_dataset(name, self.data_dir)
+            self._datasets[name] = load_dataset(name, self.data_dir, self.download)
         return self._datasets[name]
 
     def planned(self, sections=None) -> list[tuple[RunSpec, str]]:
@@ -58,7 +73,7 @@ class Workspace:
             state, stored = run_state(self.store, spec, key)
             if stored is None or state in (STALE, CORRUPT):
                 raise MkreportError(f"section {section_name} has no current results "
-                                    f"({spec.run_id} is {state}); run `mkreport {section_name}` first")
+                                    f"({spec.run_id} is {state}); run `{self.rerun(section_name)}` first")
             records.append(stored.record)
         return records
 
@@ -77,7 +92,7 @@ class Workspace:
         return make_key("analysis", section.name, section.settings(self.config), inputs,
                         section.analysis_code_hash())
 
-    def analysis(self, section: Section, compute: bool = False, force: bool = False) -> Analysis | None:
+    def analysis(self, section: Section, compute: bool = False, force: bool = False, console=None) -> Analysis | None:
         """A section's stored analysis for the current results it reads; computed when `compute`.
         None for sections without one; MkreportError naming the command when it is missing."""
         if not section.has_analysis:
@@ -96,8 +111,11 @@ class Workspace:
                     raise
         if not compute:
             raise MkreportError(f"section {section.name} has no current results; "
-                                f"run `mkreport {section.name}` first")
-        record, arrays = section.module.analyse(self, records, section.settings(self.config))
+                                f"run `{self.rerun(section.name)}` first")
+        import contextlib
+
+        with console.phase(f"analysing {section.name}") if console else contextlib.nullcontext():
+            record, arrays = section.module.analyse(self, records, section.settings(self.config))
         self.store.save(section.name, key, dict(record, state=DONE), arrays)
         return Analysis(key, self.store.load(section.name, key).record, arrays)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("MKREPORT_DATA_DIR", REPO.parent / "shared" / "datasets"))
+DATA_DIR = Path(os.environ.get("MKREPORT_DATA_DIR", REPO.parent / "shared" / "datasets")).resolve()
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +39,20 @@ def run_cli(*args, env=None, cwd=None, check=False) -> subprocess.CompletedProce
 
 @pytest.fixture(scope="session")
 def smoke_build(tmp_path_factory, data_dir):
-    """One `mkreport all --profile smoke` on the real data; tests that change it copy it first."""
+    """One `mkreport all --profile smoke` on the real data, as a user runs it (TF_CPP_MIN_LOG_LEVEL unset);
+    each line of its stderr is kept with the time it arrived. Tests that change the build copy it first."""
     output = tmp_path_factory.mktemp("smoke") / "output"
     cache = tmp_path_factory.mktemp("smoke-cache")
-    result = run_cli("all", "--profile", "smoke", "--output", output, "--data-dir", data_dir,
-                     env={"MKREPORT_CACHE_DIR": str(cache)}, check=True)
-    return {"output": output, "data_dir": data_dir, "cache": cache, "stdout": result.stdout,
-            "stderr": result.stderr}
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["MKREPORT_CACHE_DIR"] = str(cache)
+    process = subprocess.Popen([sys.executable, "-m", "report", "all", "--profile", "smoke", "--output", str(output),
+                                "--data-dir", str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, cwd=REPO)
+    timed = [(time.monotonic(), line) for line in iter(process.stderr.readline, "")]
+    stdout = process.stdout.read()
+    process.wait()
+    stderr = "".join(line for _, line in timed)
+    if process.returncode != 0:
+        raise AssertionError(f"the smoke build exited {process.returncode}:\n{stderr}")
+    return {"output": output, "data_dir": data_dir, "cache": cache, "stdout": stdout, "stderr": stderr,
+            "timed_stderr": timed}

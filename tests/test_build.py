@@ -34,6 +34,26 @@ def test_smoke_build_writes_both_files_and_passes_check(smoke_build):
     assert "[20/20]" in smoke_build["stderr"] and "left" in smoke_build["stderr"]  # progress with ETA
 
 
+def test_the_terminal_shows_mkreports_lines_and_tensorflows_go_to_logs(smoke_build):
+    output = smoke_build["output"]
+    terminal = smoke_build["stdout"] + smoke_build["stderr"]
+    noise = [line for line in terminal.splitlines()
+             if line.startswith(("I0000", "W0000", "E0000", "WARNING: All log messages")) or "cuda" in line.lower()]
+    assert noise == []
+    logs = "".join(p.read_text() for p in (output / "logs").glob("*.log"))
+    assert "cuda" in logs.lower() or "I0000" in logs  # TensorFlow's start-up lines are kept, in the logs
+    assert (output / "logs" / "mkreport.log").is_file() and len(list((output / "logs").glob("cnn__*.log"))) == 9
+
+
+def test_no_silent_stretch_after_training_starts(smoke_build):
+    timed = smoke_build["timed_stderr"]
+    start = next(i for i, (_, line) in enumerate(timed) if line.startswith("[1/"))
+    gaps = [(later - earlier, line) for (earlier, _), (later, line) in zip(timed[start:], timed[start + 1:])]
+    assert max(gaps)[0] <= 3.0, max(gaps)
+    for phase in ("analysing visualize", "analysing deconvnet", "drawing their figures", "writing report.html"):
+        assert phase in smoke_build["stderr"]
+
+
 def test_metrics_csv_has_a_row_per_run_per_epoch(smoke_build):
     with open(smoke_build["output"] / "metrics.csv") as stream:
         rows = list(csv.DictReader(stream))
@@ -62,19 +82,59 @@ def test_claims_json_holds_every_sentence_and_one_seed_ranks_nothing(smoke_build
     assert "The earlier hand-made report" in report
 
 
-def test_second_run_trains_nothing(smoke_build, tmp_path):
+def test_second_run_trains_nothing_and_rewrites_nothing(smoke_build, tmp_path):
     output = copy_build(smoke_build, tmp_path)
+    before = (output / "report.pdf").stat().st_mtime_ns
     result = cli(smoke_build, "all", "--profile", "smoke", output=output)
     assert result.returncode == 0, result.stderr
-    assert "trained 0 run(s), reused 20" in result.stdout
+    assert "report is up to date" in result.stdout
+    assert (output / "report.pdf").stat().st_mtime_ns == before
+    assert cli(smoke_build, "render", "--profile", "smoke", output=output).stdout.startswith("report is up to date")
 
 
-def test_check_fails_on_a_deleted_figure(smoke_build, tmp_path):
+def test_a_changed_input_is_rebuilt_without_training(smoke_build, tmp_path):
     output = copy_build(smoke_build, tmp_path)
-    (output / "figures" / "cnn_curves.png").unlink()
+    before = (output / "report.pdf").stat().st_mtime_ns
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.css").write_text("/* first */\n")
+    first = cli(smoke_build, "all", "--profile", "smoke", "--templates", templates, output=output)
+    assert "trained 0 run(s), reused 20" in first.stdout and (output / "report.pdf").stat().st_mtime_ns != before
+    assert "report is up to date" in cli(smoke_build, "all", "--profile", "smoke", "--templates", templates,
+                                         output=output).stdout
+    (templates / "report.css").write_text("/* second, longer */\n")  # one edited template
+    again = cli(smoke_build, "all", "--profile", "smoke", "--templates", templates, output=output)
+    assert "trained 0 run(s), reused 20" in again.stdout and "/* second" in (output / "report.html").read_text()
+
+
+def test_check_fails_on_a_damaged_figure(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    html = (output / "report.html").read_text()
+    (output / "report.html").write_text(html.replace('src="data:image/png;base64,iVBOR', 'src="data:image/png;base64,AAAA', 1))
     result = cli(smoke_build, "check", "--profile", "smoke", output=output)
     assert result.returncode == 1
-    assert "figures/cnn_curves.png" in result.stderr
+    assert "is missing or not a PNG" in result.stderr
+
+
+def test_report_html_embeds_every_figure_and_shows_them_alone(smoke_build, tmp_path):
+    """Sent by mail or opened from another folder, report.html needs nothing beside it."""
+    import base64
+    import re
+
+    html = (smoke_build["output"] / "report.html").read_text()
+    sources = re.findall(r'<img src="([^"]*)"', html)
+    assert len(sources) >= 12 and 'src="figures/' not in html
+    for src in sources:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
+    alone = tmp_path / "alone" / "report.html"
+    alone.parent.mkdir()
+    alone.write_text(html)
+    from weasyprint import HTML
+
+    pdf = HTML(filename=str(alone)).write_pdf()  # resolves nothing beside it: every image is inside
+    assert pdf.startswith(b"%PDF") and len(pdf) > 100_000
+    assert (smoke_build["output"] / "figures" / "cnn_curves.png").is_file()  # the PNGs stay for reuse
 
 
 def test_check_fails_on_a_missing_value_and_a_missing_section(smoke_build, tmp_path):
@@ -124,14 +184,14 @@ def test_status_lists_every_run_and_finds_stale_and_corrupt_ones(smoke_build, tm
 def test_render_says_which_command_makes_missing_results(smoke_build, tmp_path):
     result = cli(smoke_build, "render", "--profile", "smoke", output=tmp_path / "empty")
     assert result.returncode == 1
-    assert "run `mkreport cnn` first" in result.stderr and "Traceback" not in result.stderr
+    assert "run `mkreport cnn --profile smoke --data-dir" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_titles_and_labels_are_escaped(smoke_build, tmp_path):
     output = copy_build(smoke_build, tmp_path)
     config = tmp_path / "evil.toml"
     config.write_text('[report]\ntitle = "<script>alert(1)</script>"\nauthor = "A & B"\n')
-    result = cli(smoke_build, "render", "--profile", "smoke", "--config", config, output=output)
+    result = cli(smoke_build, "render", "--profile", "smoke", "--config", config, "--force", output=output)
     assert result.returncode == 0, result.stderr
     html = (output / "report.html").read_text()
     assert "<script>alert(1)</script>" not in html

@@ -102,9 +102,7 @@ def point_download_at(monkeypatch, name, path, sha256=None):
 def test_cifar_download_is_converted_to_the_course_subset(tmp_path, monkeypatch):
     archive = official_cifar_archive(tmp_path / "official.tar.gz")
     spec = point_download_at(monkeypatch, "cifar10", archive)
-    empty = tmp_path / "nothing-here"
-    empty.mkdir()
-    dataset = data.load_cifar10(empty)
+    dataset = data.load_cifar10(None)  # no data folder given: downloaded
     assert dataset.x_train.shape[1:] == (28, 28) and dataset.x_train.dtype == np.uint8
     assert len(dataset.x_train) == 150 and len(dataset.x_test) == 30  # fewer than 1,000/100 per class exist
     assert list(dataset.y_train) == sorted(dataset.y_train)  # class by class, like the course's folders
@@ -121,8 +119,7 @@ def test_mnist_download_from_the_mirror_format(tmp_path, monkeypatch):
     np.savez(source, x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), y_train=np.arange(20) % 10,
              x_test=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8), y_test=np.arange(5))
     point_download_at(monkeypatch, "mnist", source)
-    (tmp_path / "empty").mkdir()
-    dataset = data.load_mnist(tmp_path / "empty")
+    dataset = data.load_mnist(None)
     assert len(dataset.x_train) == 20 and (data.cache_dir() / "mnist.npz").is_file()
 
 
@@ -130,9 +127,8 @@ def test_download_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
     source = tmp_path / "mirror.npz"
     np.savez(source, x_train=np.zeros((1, 28, 28), np.uint8), y_train=[0], x_test=np.zeros((1, 28, 28), np.uint8), y_test=[0])
     point_download_at(monkeypatch, "mnist", source, sha256="0" * 64)
-    (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="SHA-256"):
-        data.load_mnist(tmp_path / "empty")
+        data.load_mnist(None)
     assert not (data.cache_dir() / "mnist.npz").exists()
 
 
@@ -199,4 +195,41 @@ def test_bad_mnist_files(tmp_path, damage, expected):
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:300])
     with pytest.raises(DataError, match=expected):
+        data.load_mnist(tmp_path)
+
+
+def test_offline_without_a_data_folder_says_the_download_failed(monkeypatch):
+    monkeypatch.setitem(data.DOWNLOADS, "mnist", data.Download("http://127.0.0.1:9/mnist.npz", "0" * 64, "mnist.npz"))
+    with pytest.raises(DataError, match="downloading http://127.0.0.1:9/mnist.npz failed"):
+        data.load_mnist(None)
+
+
+def test_an_explicit_data_folder_never_downloads(tmp_path, monkeypatch):
+    source = tmp_path / "mirror.npz"
+    np.savez(source, x_train=np.zeros((1, 28, 28), np.uint8), y_train=[0], x_test=np.zeros((1, 28, 28), np.uint8), y_test=[0])
+    point_download_at(monkeypatch, "mnist", source)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="nothing is downloaded when a data folder is given"):
+        data.load_mnist(tmp_path / "empty")
+    with pytest.raises(DataError, match="nothing is downloaded"):
+        data.load_mnist(None, download=False)  # status, check, render and plan only read
+    assert not (data.cache_dir() / "mnist.npz").exists()
+
+
+def test_a_tampered_official_archive_in_the_cache_is_refused_before_unpickling(tmp_path, monkeypatch):
+    archive = official_cifar_archive(tmp_path / "official.tar.gz")
+    point_download_at(monkeypatch, "cifar10", archive, sha256="1" * 64)
+    data.cache_dir().mkdir(parents=True)
+    cached = data.cache_dir() / "cifar-10-python.tar.gz"
+    cached.write_bytes(archive.read_bytes())
+    monkeypatch.setattr(data.pickle, "load", lambda *a, **k: pytest.fail("unpickled an unchecked archive"))
+    with pytest.raises(DataError) as error:
+        data.load_cifar10(None)
+    assert str(cached) in str(error.value) and "1" * 64 in str(error.value)
+
+
+def test_an_empty_training_split_is_an_error_not_an_endless_loop(tmp_path):
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((0, 28, 28), np.uint8), y_train=np.zeros(0, np.uint8),
+             x_test=np.zeros((5, 28, 28), np.uint8), y_test=np.arange(5, dtype=np.uint8))
+    with pytest.raises(DataError, match="train split has 0 image"):
         data.load_mnist(tmp_path)

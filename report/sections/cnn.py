@@ -6,11 +6,11 @@ import math
 import numpy as np
 
 from .. import earlier_report
-from ..claims import Claim, fmt_interval
+from ..claims import Claim, earlier_table, fmt_interval
 from ..findings import accuracy_cell, fmt_acc, names, outcome, ranking, run_notes
 from ..runs import RunSpec, format_rate, seeded
 from ..statistics import chance_threshold
-from ..summary import by_config, images_tested, seed_count
+from ..summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
 TITLE = "Training LeNet5 on CIFAR10"
 OPTIMIZER_NAMES = {"sgd": "plain gradient descent", "adam": "Adam", "adagrad": "Adagrad"}
@@ -52,8 +52,14 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "status": s.status} for s in configs],
         "claims": [claim for claim in [ranking(configs)] if claim] + outcome_claims(configs, threshold, test_images)
         + rate_claims(configs),
-        "earlier": earlier_report.cnn_claims(configs, lambda config: outcome(config, threshold)),
-        "notes": run_notes(configs),
+        "earlier": (earlier := earlier_report.cnn_claims(configs, lambda config: outcome(config, threshold))),
+        "tables": {
+            "grid": {"columns": ["configuration", "optimizer", "learning_rate", *ACCURACY_COLUMNS,
+                                 "train_accuracy_mean", "state"],
+                     "rows": [[c.label, c.params["optimizer"], c.params["learning_rate"], *accuracy_columns(c),
+                               c.spread("train_accuracy").mean, c.status] for c in configs]},
+            "earlier_report": earlier_table(earlier)},
+        "run_notes": run_notes(configs),
         "seeds": seed_count(own), "epochs": params["epochs"],
         "samples_per_epoch": params["samples_per_epoch"], "test_samples": test_images,
         "batch_size": params["batch_size"], "threshold": f"{threshold:.3f}",

@@ -8,12 +8,12 @@ import numpy as np
 
 from experiments.sizes import lenet5_parameters, narrowed_lenet5, rnn_parameters
 
-from ..claims import Claim, fmt, fmt_p, fmt_spread, observation
+from ..claims import Claim, fmt, fmt_p, fmt_spread, observation, power_caveat
 from ..errors import MkreportError
 from ..findings import accuracy_cell, seconds
 from ..runs import RunSpec, format_rate, seeded
 from ..statistics import WELCH, compare
-from ..summary import ConfigSummary, best, by_config, seed_count
+from ..summary import ACCURACY_COLUMNS, ConfigSummary, accuracy_columns, best, by_config, seed_count
 from .rnn import budget
 
 TITLE = "CNN versus RNN"
@@ -48,9 +48,10 @@ def _row(name: str, summary: ConfigSummary, thresholds) -> dict:
     for threshold in thresholds:
         hit = summary.first_reaching(threshold)
         reach[f"{threshold:g}"] = f"{hit[1]:,} (epoch {hit[0]})" if hit else "not reached"
-    return {"name": name, "accuracy": accuracy_cell(summary), "parameters": f"{parameters:,}",
+    return {"name": name, "summary": summary, "accuracy": accuracy_cell(summary), "parameters": f"{parameters:,}",
             "epoch_seconds": seconds(epoch_seconds), "total_seconds": seconds(summary.total_train_seconds()),
             "inference_ms": f"{inference_ms:.3f} ms", "reach": reach,
+            "reach_samples": {f"{t:g}": (hit[1] if (hit := summary.first_reaching(t)) else None) for t in thresholds},
             "parameters_raw": parameters, "epoch_seconds_raw": epoch_seconds, "inference_ms_raw": inference_ms}
 
 
@@ -83,6 +84,13 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "cifar": cifar, "claims": claims,
         "samples_seen": params["epochs"] * params["samples_per_epoch"],
         "seeds": seed_count(records["compare"]), "narrow": bool(narrow),
+        "tables": {"models": {
+            "columns": ["model", *ACCURACY_COLUMNS, "parameters", "train_seconds_per_interval",
+                        "train_seconds_total", "inference_ms_per_image",
+                        *(f"samples_to_reach_{t:g}" for t in thresholds)],
+            "rows": [[row["name"], *accuracy_columns(row["summary"]), row["parameters_raw"], row["epoch_seconds_raw"],
+                      row["summary"].total_train_seconds(), row["inference_ms_raw"],
+                      *row["reach_samples"].values()] for row in rows]}},
     }
 
 
@@ -92,7 +100,7 @@ def size_matched_claims(narrow, rnn, narrow_row: dict, rnn_row: dict, rnn_config
     largest = max(rnn_configs, key=lambda c: rnn_parameters(c.params["cell"], c.params["hidden_size"]))
     off = size / target - 1 if target else math.nan
     match = (f"The narrowed LeNet5 ({'/'.join(map(str, narrow.params['widths']))} maps and units) has {size:,} "
-             f"parameters, {off:+.0%} of the best RNN's {target:,}")
+             f"parameters, {off:+.1%} against the best RNN's {target:,}")
     match += (": the two are matched in size within ±20 %." if abs(off) <= 0.2 else
               f" — it was matched to the grid's largest RNN ({largest.label}), not to the best one, so the size "
               "match does not hold for this comparison.")
@@ -105,7 +113,8 @@ def size_matched_claims(narrow, rnn, narrow_row: dict, rnn_row: dict, rnn_config
                             "the two cannot be separated.", "one-seed", values))
     elif comparison.verdict == "tie":
         claims.append(Claim(f"At that size, LeNet5 ({fmt_spread(narrow.spread())}) and the best RNN "
-                            f"({fmt_spread(rnn.spread())}) are tied within seed noise ({WELCH}, {fmt_p(comparison)}).",
+                            f"({fmt_spread(rnn.spread())}) are tied within seed noise ({WELCH}, {fmt_p(comparison)})."
+                            + power_caveat(*values.values()),
                             "tie", values, comparison.test, comparison.p_value, "tie"))
     else:
         better = "the narrowed LeNet5" if a > b else "the best RNN"
@@ -129,7 +138,8 @@ def cnn_versus_rnn(cnn, rnn, cnn_row: dict, rnn_row: dict) -> list[Claim]:
                       "cannot be separated.", "one-seed", values)
     elif comparison.verdict == "tie":
         claim = Claim(f"With the same data, budget and seeds, LeNet5 ({fmt_spread(cnn.spread())}) and {best_rnn} "
-                      f"({fmt_spread(rnn.spread())}) are tied within seed noise ({WELCH}, {fmt_p(comparison)}).",
+                      f"({fmt_spread(rnn.spread())}) are tied within seed noise ({WELCH}, {fmt_p(comparison)})."
+                      + power_caveat(cnn_values, rnn_values),
                       "tie", values, comparison.test, comparison.p_value, "tie")
     else:
         better, worse = ("LeNet5", best_rnn) if cnn_acc >= rnn_acc else (best_rnn, "LeNet5")

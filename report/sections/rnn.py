@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from .. import earlier_report
-from ..claims import Claim, fmt, fmt_interval, fmt_p
+from ..claims import Claim, earlier_table, fmt, fmt_interval, fmt_p, power_caveat
 from ..findings import accuracy_cell, ranking, ranking_of, run_notes, seconds
 from ..runs import RunSpec, seeded
 from ..statistics import WELCH, compare
-from ..summary import by_config, images_tested, seed_count
+from ..summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
 TITLE = "A recurrent network on MNIST"
 CELL_NAMES = {"rnn": "basic RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -39,8 +39,14 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "parameters": f"{parameters.get(s.label, 0):,}",
                   "train_time": seconds(s.total_train_seconds())} for s in configs],
         "claims": [claim for claim in [ranking(configs)] if claim] + cell_claims(configs),
-        "earlier": earlier_report.rnn_claims(configs),
-        "notes": run_notes(configs),
+        "earlier": (earlier := earlier_report.rnn_claims(configs)),
+        "tables": {
+            "grid": {"columns": ["configuration", "cell", "hidden_size", *ACCURACY_COLUMNS, "parameters",
+                                 "train_seconds_mean", "state"],
+                     "rows": [[c.label, c.params["cell"], c.params["hidden_size"], *accuracy_columns(c),
+                               parameters.get(c.label), c.total_train_seconds(), c.status] for c in configs]},
+            "earlier_report": earlier_table(earlier)},
+        "run_notes": run_notes(configs),
         "seeds": seed_count(own), "epochs": params["epochs"],
         "samples_per_epoch": params["samples_per_epoch"],
         "samples_seen": params["epochs"] * params["samples_per_epoch"],
@@ -96,7 +102,8 @@ def size_trend(cell_name: str, members) -> Claim:
     else:
         kind = "tie" if all(v == "tied" for v in verdicts) else "difference"
         lead = f"For the {cell_name}, from one hidden size to the next: "
-    return Claim(lead + "; ".join(steps) + "." + timing, kind, values, WELCH, min(p_values.values()),
+    caveat = power_caveat(*values.values()) if "tied" in verdicts else ""
+    return Claim(lead + "; ".join(steps) + "." + caveat + timing, kind, values, WELCH, min(p_values.values()),
                  ", ".join(verdicts), {"p_values": p_values})
 
 

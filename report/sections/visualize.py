@@ -82,6 +82,10 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                    "max": f"{s['max']:.4f}", "zeros": f"{s['zero_fraction']:.1%}", "dead": len(s["dead_maps"]),
                    "maps": len(s["map_zero_fraction"])} for layer, s in stats.items()],
         "claims": [observation(text) for text in sentences(stats, change)],
+        "tables": {"activations": {
+            "columns": ["layer", "mean", "std", "min", "max", "zero_fraction", "dead_maps", "maps"],
+            "rows": [[layer, s["mean"], s["std"], s["min"], s["max"], s["zero_fraction"], len(s["dead_maps"]),
+                      len(s["map_zero_fraction"])] for layer, s in stats.items()]}},
         "classes": ", ".join(CIFAR_CLASS_NAMES[k] for k in record["labels"]),
         "maps_shown": arrays["maps_conv1"].shape[1], "conv2_shown": len(arrays["conv2_trained"]),
         "test_images": record["test_images"],

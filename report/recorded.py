@@ -1,0 +1,90 @@
+"""What an output folder was built with (profile, config file, --set, data, notes, templates), so
+that later commands on the folder use the same settings unless told otherwise.
+
+The record is output/mkreport-build.json, written by every build and render.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+RECORD = "mkreport-build.json"
+OPTIONS = ("profile", "config", "sets", "data_dir", "notes", "templates")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The command-line settings of a build; None where the user gave none."""
+
+    profile: str | None = None
+    config: str | None = None
+    sets: tuple[str, ...] = field(default_factory=tuple)
+    data_dir: str | None = None
+    notes: str | None = None
+    templates: str | None = None
+
+    def describe(self) -> str:
+        parts = [f"profile {self.profile or 'full'}"]
+        parts += [f"config {self.config}"] if self.config else []
+        parts += [f"--set {s}" for s in self.sets]
+        parts += [f"notes {self.notes}"] if self.notes else []
+        parts += [f"templates {self.templates}"] if self.templates else []
+        return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+    def options(self) -> list[str]:
+        """The command-line options that reproduce these settings."""
+        out = []
+        if self.profile and self.profile != "full":
+            out += ["--profile", self.profile]
+        if self.config:
+            out += ["--config", self.config]
+        for text in self.sets:
+            out += ["--set", text]
+        for name in ("data_dir", "notes", "templates"):
+            if getattr(self, name):
+                out += [f"--{name.replace('_', '-')}", getattr(self, name)]
+        return out
+
+
+def read(output: Path) -> Settings | None:
+    path = Path(output) / RECORD
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Settings(**{k: (tuple(v) if k == "sets" else v) for k, v in data["settings"].items() if k in OPTIONS})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_raw(output: Path) -> dict | None:
+    try:
+        return json.loads((Path(output) / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def record_json(settings: Settings, fingerprint: dict | None = None) -> str:
+    config_sha256 = None
+    if settings.config:
+        try:
+            config_sha256 = hashlib.sha256(Path(settings.config).read_bytes()).hexdigest()
+        except OSError:
+            pass
+    return json.dumps({"settings": {**asdict(settings), "sets": list(settings.sets)},
+                       "config_sha256": config_sha256, "fingerprint": fingerprint}, indent=1) + "\n"
+
+
+def merge(given: Settings, recorded: Settings | None) -> tuple[Settings, Settings | None]:
+    """The settings to use (what was given, else what was recorded) and, when what was given
+    differs from the record, the record it differs from."""
+    if recorded is None:
+        return given, None
+    merged = replace(recorded, **{name: getattr(given, name) for name in OPTIONS
+                                  if getattr(given, name) not in (None, ())})
+    differs = any(getattr(merged, name) != getattr(recorded, name) for name in OPTIONS if name != "data_dir")
+    return merged, (recorded if differs else None)
+
+
+def absolute(path) -> str | None:
+    return str(Path(path).resolve()) if path else None

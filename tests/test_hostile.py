@@ -1,0 +1,249 @@
+"""Issue 13's hostile scenarios, one test each (numbered as in the issue): nothing lost, nothing
+wrong, nothing hangs. What a test needs (a damaged file, a dead worker, a full disk) is forced."""
+import errno
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+
+def copy_build(smoke_build, tmp_path):
+    target = tmp_path / "output"
+    shutil.copytree(smoke_build["output"], target)
+    return target
+
+
+def cli(smoke_build, *args, output, **kwargs):
+    return run_cli(*args, "--profile", "smoke", "--output", output, "--data-dir", smoke_build["data_dir"],
+                   env={"MKREPORT_CACHE_DIR": str(smoke_build["cache"])}, **kwargs)
+
+
+def status(smoke_build, output):
+    return json.loads(cli(smoke_build, "status", "--json", output=output, check=True).stdout)
+
+
+@pytest.mark.slow
+def test_1_a_flipped_byte_in_stored_weights_is_corrupt_and_only_that_run_is_retrained(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    victim = next(r for r in status(smoke_build, output) if r["section"] == "cnn")
+    arrays = Path(victim["path"]).with_suffix(".npz")
+    data = bytearray(arrays.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, one byte different
+    arrays.write_bytes(bytes(data))
+    assert [r["state"] for r in status(smoke_build, output) if r["key"] == victim["key"]] == ["corrupt"]
+    result = cli(smoke_build, "cnn", output=output)
+    assert result.returncode == 0, result.stderr
+    assert "trained 1 run(s), reused 8" in result.stdout
+    assert {r["state"] for r in status(smoke_build, output)} == {"done"}
+
+
+@pytest.mark.slow
+def test_1_a_truncated_analysis_is_recomputed_not_a_dead_end(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    arrays = next((output / "store" / "visualize").glob("*.npz"))
+    arrays.write_bytes(arrays.read_bytes()[:100])
+    result = cli(smoke_build, "all", output=output)
+    assert result.returncode == 0, result.stderr
+    assert "trained 0 run(s)" in result.stdout
+    assert cli(smoke_build, "check", output=output).returncode == 0
+
+
+@pytest.mark.parametrize("inside", ["templates", "report/sections", "experiments"])
+def test_2_an_output_inside_mkreport_is_refused(tmp_path, inside):
+    result = run_cli("render", "--output", REPO / inside)
+    assert result.returncode == 2 and "inside mkreport's own folder" in result.stderr
+    assert not (REPO / inside / "report.pdf").exists() and not (REPO / inside / "store").exists()
+
+
+def test_2_an_output_that_is_the_datasets_folder_is_refused(tmp_path):
+    (tmp_path / "data").mkdir()
+    result = run_cli("all", "--data-dir", tmp_path / "data", "--output", tmp_path / "data")
+    assert result.returncode == 2 and "datasets folder" in result.stderr
+
+
+@pytest.mark.slow
+def test_3_a_regular_install_builds_the_smoke_report_from_another_folder(tmp_path, data_dir):
+    """The wheel, installed into a fresh virtual environment (the heavy dependencies come from this
+    interpreter's site-packages, so nothing is downloaded), runs from a folder outside the source."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "wheel"), str(REPO)], check=True, capture_output=True)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    wheel = next((tmp_path / "wheel").glob("mkreport-*.whl"))
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True,
+                   capture_output=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MKREPORT_CACHE_DIR=str(tmp_path / "cache"))
+    where = subprocess.run([str(python), "-c", "import report, report.sections.cnn; print(report.__file__)"],
+                           capture_output=True, text=True, cwd=elsewhere, env=env, check=True).stdout
+    assert str(venv) in where and str(REPO) not in where  # the installed copy, not the source tree
+    config = elsewhere / "small.toml"  # a small grid keeps the test short; the code path is the full one
+    config.write_text('[cnn]\noptimizers = ["adam"]\nlearning_rates = [1e-3]\n'
+                      '[rnn]\ncells = ["gru"]\nhidden_sizes = [64]\n[compare]\nsize_matched = false\n')
+    result = subprocess.run([str(venv / "bin" / "mkreport"), "all", "--profile", "smoke", "--config", str(config),
+                             "--data-dir", str(data_dir), "--output", "out"], capture_output=True, text=True,
+                            cwd=elsewhere, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (elsewhere / "out" / "report.pdf").is_file()
+
+
+@pytest.mark.slow
+def test_5_a_killed_worker_fails_only_its_run_and_the_grid_goes_on(tmp_path, data_dir):
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MKREPORT_CACHE_DIR=str(cache))
+    process = subprocess.Popen([sys.executable, "-m", "report", "cnn", "--profile", "smoke", "--output",
+                                str(output), "--data-dir", str(data_dir), "--jobs", "2"],
+                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    deadline, seen = time.time() + 120, []
+    while not any(line.startswith("[2/") for line in seen):  # both workers have started a run
+        assert time.time() < deadline, "".join(seen)
+        seen.append(process.stderr.readline())
+    workers = [pid for pid in _children(process.pid) if b"spawn_main" in _cmdline(pid)]
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)  # what the OOM killer does
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1 and "Traceback" not in stderr
+    assert "1 run(s) failed" in stderr and "restarting the workers" in stderr
+    states = [r["state"] for r in json.loads(run_cli("status", "--profile", "smoke", "--json", "--output", output,
+                                                     "--data-dir", data_dir, env={"MKREPORT_CACHE_DIR": str(cache)},
+                                                     check=True).stdout) if r["section"] == "cnn"]
+    assert states.count("failed") == 1 and states.count("done") == 8
+    failed = next(p for p in (output / "store" / "cnn").glob("*.json")
+                  if json.loads(p.read_text())["record"]["state"] == "failed")
+    assert "SIGKILL" in json.loads(failed.read_text())["record"]["error"]
+
+
+def _children(pid):
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.slow
+def test_7_outputs_are_readable_as_the_umask_says(smoke_build):
+    mask = os.umask(0)
+    os.umask(mask)
+    expected = 0o666 & ~mask
+    output = smoke_build["output"]
+    files = [output / "report.html", output / "report.pdf", output / "metrics.csv", output / "claims.json",
+             *(output / "figures").glob("*.png"), *(output / "store").rglob("*.json")]
+    assert files and {oct(stat.S_IMODE(f.stat().st_mode)) for f in files} == {oct(expected)}
+
+
+def test_8_an_unwritable_cache_is_skipped_with_one_warning(tmp_path, monkeypatch, capsys, data_dir):
+    from experiments import data
+
+    monkeypatch.setenv("MKREPORT_CACHE_DIR", "/proc/mkreport-cache")  # nobody, not even root, can create it
+    dataset = data.load_cifar10(data_dir)
+    assert len(dataset.x_train) == 10_000
+    assert "warning: cannot write the decoded-data cache" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_9_a_folder_where_report_pdf_goes_is_one_line_naming_it(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    (output / "report.pdf").unlink()
+    (output / "report.pdf").mkdir()
+    result = cli(smoke_build, "render", output=output)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("mkreport:")]
+    assert result.returncode == 1 and len(errors) == 1 and "Traceback" not in result.stderr
+    assert f"cannot write {output / 'report.pdf'}" in errors[0] and "internal error" not in result.stderr
+    assert not [p for p in output.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_9_a_full_disk_names_the_file_and_what_to_do(tmp_path, monkeypatch):
+    from report.store import OutputError, atomic_write_bytes
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OutputError, match=r"cannot write .*metrics.csv: No space left on device — the disk is full"):
+        atomic_write_bytes(tmp_path / "metrics.csv", b"x")
+    assert list(tmp_path.iterdir()) == []  # the temporary file is gone
+
+
+@pytest.mark.slow
+def test_10_sigterm_exits_143_with_one_line_and_keeps_finished_runs(tmp_path, data_dir):
+    output = tmp_path / "output"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MKREPORT_CACHE_DIR=str(tmp_path / "cache"))
+    process = subprocess.Popen([sys.executable, "-m", "report", "cnn", "--profile", "smoke", "--output", str(output),
+                                "--data-dir", str(data_dir), "--jobs", "2"], stderr=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    deadline = time.time() + 120
+    while "done in" not in process.stderr.readline():
+        assert time.time() < deadline
+    process.send_signal(signal.SIGTERM)  # to the main process only, as `timeout` sends it
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert "Traceback" not in stderr and "leaked semaphore" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith("mkreport: terminated")
+    assert list((output / "store" / "cnn").glob("*.json"))
+
+
+def test_11_a_data_folder_that_does_not_exist_is_an_error_naming_it(tmp_path):
+    result = run_cli("status", "--data-dir", tmp_path / "nowhere", "--output", tmp_path / "out")
+    assert result.returncode == 2 and str(tmp_path / "nowhere") in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_12_status_on_a_missing_folder_creates_nothing(tmp_path, data_dir):
+    result = run_cli("status", "--profile", "smoke", "--data-dir", data_dir, "--output", tmp_path / "typo")
+    assert result.returncode == 0 and "missing" in result.stdout
+    assert not (tmp_path / "typo").exists()
+
+
+def test_13_a_fifo_in_the_store_is_corrupt_not_a_hang(tmp_path):
+    from report.store import CorruptResult, Store
+
+    store = Store(tmp_path)
+    store.save("cnn", "k1", {"state": "done"}, {"w": np.zeros(3)})
+    fifo = store.record_path("cnn", "k2")
+    os.mkfifo(fifo)
+    with pytest.raises(CorruptResult, match="not a regular file"):
+        store.load("cnn", "k2")
+    (tmp_path / "store" / "cnn" / "k1.npz").unlink()
+    (tmp_path / "store" / "cnn" / "k1.npz").symlink_to("/dev/zero")
+    with pytest.raises(CorruptResult):
+        store.load("cnn", "k1")
+
+
+@pytest.mark.parametrize("toml, key", [("[cnn]\nepochs = 1000000\n", "cnn.epochs"),
+                                       ("[rnn]\nsamples_per_epoch = 100000000000\n", "rnn.samples_per_epoch"),
+                                       ("[rnn]\nhidden_sizes = [64, 1000000]\n", "rnn.hidden_sizes")])
+def test_14_absurd_budgets_are_refused_before_anything_trains(tmp_path, toml, key):
+    config = tmp_path / "absurd.toml"
+    config.write_text(toml)
+    result = run_cli("plan", "--config", config, "--output", tmp_path / "out")
+    assert result.returncode == 2 and key in result.stderr and "at most" in result.stderr
+
+
+def test_15_long_words_wrap_and_titles_have_cjk_and_emoji_fonts():
+    css = (REPO / "templates" / "report.css").read_text()
+    assert "overflow-wrap: break-word" in css and "Noto Sans CJK" in css and "Noto Color Emoji" in css
+
+
+@pytest.mark.slow
+def test_16_check_finds_results_the_config_no_longer_has(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    fewer = tmp_path / "fewer.toml"
+    fewer.write_text("[cnn]\nlearning_rates = [1e-2, 1e-3]\n")
+    result = cli(smoke_build, "check", "--config", fewer, output=output)
+    assert result.returncode == 1 and "the current config no longer has" in result.stderr
