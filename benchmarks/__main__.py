@@ -1,8 +1,12 @@
 """Print one table, all measured in this process so that the ratios hold on a noisy machine.
 
     python -m benchmarks [--data-dir DIR] [--save]
+    python -m benchmarks --precision [--data-dir DIR] [--seeds 3]
 
 --save also writes the table to benchmarks/last_run.md with the machine it ran on.
+--precision trains the LeNet5 grid's best configuration (full budget) and one RNN configuration in
+float32 and in bfloat16, each with --seeds seeds, and prints the speed-up in training steps and the
+difference of mean final test accuracy (bfloat16 − float32) with its 95 % interval (Welch).
 """
 from __future__ import annotations
 
@@ -73,6 +77,38 @@ def bare_keras_throughput(params: dict, data) -> float:
     return SAMPLES / statistics.median(times[1:])
 
 
+def precision_benchmark(cifar, mnist, seeds: int) -> str:
+    """float32 against bfloat16 on the assignment's budgets: speed, and accuracy across seeds."""
+    from scipy import stats
+
+    from experiments.training import train_run
+
+    cases = [("LeNet5 adam 1e-3, CIFAR10 (5 × 10,000)", {"model": "lenet5", "optimizer": "adam", "learning_rate": 1e-3,
+                                                       "batch_size": 64, "epochs": 5, "samples_per_epoch": 10_000,
+                                                       "test_samples": 1000, "curve_test_samples": 1000}, cifar),
+             ("LSTM 128, MNIST (10 × 10,000)", {"model": "rnn", "cell": "lstm", "hidden_size": 128, "optimizer": "adam",
+                                             "learning_rate": 1e-3, "batch_size": 128, "epochs": 10,
+                                             "samples_per_epoch": 10_000, "test_samples": 10_000,
+                                             "curve_test_samples": 2000}, mnist)]
+    lines = ["| model | float32 samples/s | bfloat16 samples/s | speed-up | float32 accuracy | bfloat16 accuracy "
+             "| difference (95 % CI) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, params, data in cases:
+        speed, accuracy = {}, {}
+        for precision in ("float32", "bfloat16"):
+            runs = [train_run(dict(params, precision=precision), seed, data) for seed in range(seeds)]
+            speed[precision] = statistics.median(
+                params["samples_per_epoch"] / statistics.median(m["train_seconds"] for m in r["metrics"][1:]) for r in runs)
+            accuracy[precision] = [r["metrics"][-1]["test_accuracy"] for r in runs]
+        test = stats.ttest_ind(accuracy["bfloat16"], accuracy["float32"], equal_var=False)
+        low, high = test.confidence_interval(0.95)
+        difference = statistics.mean(accuracy["bfloat16"]) - statistics.mean(accuracy["float32"])
+        lines.append(f"| {name} | {speed['float32']:,.0f} | {speed['bfloat16']:,.0f} | "
+                     f"{speed['bfloat16'] / speed['float32']:.2f}× | "
+                     + " | ".join(f"{statistics.mean(a):.3f} ± {statistics.stdev(a):.3f}" for a in accuracy.values())
+                     + f" | {difference:+.3f} [{low:+.3f}, {high:+.3f}] (p = {test.pvalue:.2f}) |")
+    return "\n".join(lines)
+
+
 def timed_cli(*args) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "report", *args], check=True, capture_output=True,
@@ -84,11 +120,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", default=os.environ.get("MKREPORT_DATA_DIR", "../shared/datasets"))
     parser.add_argument("--save", action="store_true")
+    parser.add_argument("--precision", action="store_true", help="float32 against bfloat16 (see above)")
+    parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from experiments.data import load_cifar10, load_mnist
+    from experiments.training import THREADS_PER_RUN, use_threads
 
+    use_threads(THREADS_PER_RUN)  # as every run trains: the numbers are those of a build
     cifar, mnist = load_cifar10(Path(args.data_dir)), load_mnist(Path(args.data_dir))
+    if args.precision:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; one thread per run")
+        print(precision_benchmark(cifar, mnist, args.seeds))
+        return
     peak = matmul_peak_gflops()
     rows = [("fp32 matmul peak (2048²)", "", "", f"{peak:.1f}", "", "1.00")]
     models = [("LeNet5, CIFAR10, batch 64", {"model": "lenet5", "optimizer": "adam", "learning_rate": 1e-3,

@@ -72,10 +72,20 @@ def cache_dir() -> Path:
     return Path(base) / "mkreport"
 
 
+def keras_cache_dir() -> Path:
+    """Where keras.datasets keeps its downloads: $KERAS_HOME/datasets, else ~/.keras/datasets."""
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+
+
 def search_dirs(data_dir: Path | None) -> list[Path]:
-    """--data-dir (or $MKREPORT_DATA_DIR, which click maps onto it), then the user cache."""
+    """--data-dir (or $MKREPORT_DATA_DIR, which click maps onto it), then the mkreport cache, then
+    the Keras cache: a place to look (users of Keras often have the files), never to download to."""
     dirs = [Path(data_dir)] if data_dir else []
-    return dirs + [cache_dir()]
+    return dirs + [cache_dir(), keras_cache_dir()]
+
+
+# The official CIFAR-10 archive under the names it has in a data folder and in Keras's cache.
+OFFICIAL_CIFAR_NAMES = ("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz")
 
 
 def arrays_checksum(*arrays: np.ndarray) -> str:
@@ -337,7 +347,8 @@ def _download_to_cache(spec: Download, filename: str, dirs: list[Path], download
 
 
 def load_mnist(data_dir: Path | None = None, download: bool = True) -> Dataset:
-    """From --data-dir, else the mkreport cache, else downloaded (only without a data folder)."""
+    """From --data-dir, else the mkreport cache, else the Keras cache, else downloaded (only
+    without a data folder). An npz is read without pickle, so a found one needs no hash check."""
     dirs = search_dirs(data_dir)
     for folder in dirs:
         if (folder / "mnist.npz").is_file():
@@ -349,19 +360,22 @@ def load_mnist(data_dir: Path | None = None, download: bool = True) -> Dataset:
 
 
 def load_cifar10(data_dir: Path | None = None, download: bool = True) -> Dataset:
-    """From --data-dir, else the mkreport cache, else the official archive (checked, converted)."""
+    """The course subset from each folder in turn (--data-dir, the mkreport cache, the Keras cache):
+    CIFAR10.zip, a CIFAR10/ folder, or the official archive (hash-checked, then converted); else
+    the official archive downloaded (only without a data folder). An extracted
+    cifar-10-batches-py/ folder is not used: its pickles cannot be checked against a published hash."""
     dirs = search_dirs(data_dir)
+    spec = DOWNLOADS["cifar10"]
     for folder in dirs:
         if (folder / "CIFAR10.zip").is_file():
             return _cached_decode(folder / "CIFAR10.zip", read_cifar_zip)
         if (folder / "CIFAR10").is_dir():
             return read_cifar_folder(folder / "CIFAR10")
-    spec = DOWNLOADS["cifar10"]
-    archive = cache_dir() / spec.filename
-    if archive.is_file():
-        _checked_archive(archive, spec)
-    else:
-        _download_to_cache(spec, "CIFAR10.zip (or a CIFAR10/ folder)", dirs, download and data_dir is None)
+        for name in OFFICIAL_CIFAR_NAMES:
+            if (folder / name).is_file():
+                return _cached_decode(_checked_archive(folder / name, spec), convert_official_cifar)
+    archive = _download_to_cache(spec, "CIFAR10.zip (or a CIFAR10/ folder, or cifar-10-python.tar.gz)", dirs,
+                                 download and data_dir is None)
     return _cached_decode(archive, convert_official_cifar)
 
 

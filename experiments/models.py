@@ -21,7 +21,7 @@ def build_lenet5(widths=LENET5_WIDTHS) -> keras.Model:
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(fc, activation="relu", name="fc1")(x)
     x = layers.Dropout(0.5, name="dropout")(x)
-    logits = layers.Dense(NUM_CLASSES, name="logits")(x)
+    logits = layers.Dense(NUM_CLASSES, name="logits", dtype="float32")(x)  # float32 logits under any policy
     return keras.Model(inputs, logits, name="lenet5")
 
 
@@ -29,7 +29,7 @@ def build_rnn(cell: str, hidden_size: int) -> keras.Model:
     """Each image read as 28 time steps of 28 pixels; the last hidden state → fc 10 (logits)."""
     inputs = keras.Input((28, 28), name="rows")
     x = RNN_CELLS[cell](hidden_size, name=cell)(inputs)
-    logits = layers.Dense(NUM_CLASSES, name="logits")(x)
+    logits = layers.Dense(NUM_CLASSES, name="logits", dtype="float32")(x)  # float32 logits under any policy
     return keras.Model(inputs, logits, name=f"{cell}{hidden_size}")
 
 

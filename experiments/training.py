@@ -5,6 +5,7 @@ models.py to know when stored results came from other training code.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -94,6 +95,20 @@ def use_threads(threads: int) -> int:
     return tf.config.threading.get_intra_op_parallelism_threads() or (os.cpu_count() or 1)  # 0: one per core
 
 
+@contextlib.contextmanager
+def precision_policy(precision: str):
+    """float32, or bfloat16 compute with float32 variables and loss (Keras's mixed_bfloat16): fast where
+    the CPU multiplies bfloat16 natively (AVX512_BF16, AMX). The process's policy is restored after."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def _conv_snapshot(model) -> dict[str, np.ndarray]:
     return {f"{layer}_{part}": value for layer in ("conv1", "conv2")
             for part, value in zip(("kernel", "bias"), model.get_layer(layer).get_weights())}
@@ -147,11 +162,16 @@ def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final
     import keras
 
     samples_per_epoch, last_epoch = params["samples_per_epoch"], params["epochs"]
+    steps_per_epoch = -(-samples_per_epoch // params["batch_size"])
+
+    log_every = params.get("log_every_steps")
+    batch_size = params["batch_size"]
 
     class EpochRecorder(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
             self.metrics, self.snapshots, self.diverged_epoch = [], [], None
+            self.steps, self._window = [], (0, 0.0, 0.0)  # (batches, loss sum, accuracy sum) since the last point
 
         def on_train_begin(self, logs=None):
             if model_is_lenet:
@@ -160,6 +180,27 @@ def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
             self.eval_started = None
+            self.epoch_index, self._epoch_sums = epoch, (0, 0.0, 0.0)
+
+        def on_train_batch_end(self, batch, logs=None):
+            """Every log_every_steps batches, the mean train loss and accuracy of those batches. Keras
+            reports running means over the epoch; the sums they imply give each window's mean exactly."""
+            if not log_every:
+                return
+            count = batch + 1
+            loss_sum, accuracy_sum = float(logs["loss"]) * count, float(logs["accuracy"]) * count
+            done, previous_loss, previous_accuracy = self._epoch_sums
+            windows, window_loss, window_accuracy = self._window
+            windows += count - done
+            window_loss += loss_sum - previous_loss
+            window_accuracy += accuracy_sum - previous_accuracy
+            self._epoch_sums = (count, loss_sum, accuracy_sum)
+            if windows >= log_every:
+                step = self.epoch_index * steps_per_epoch + count
+                self.steps.append({"step": step, "samples_seen": min(step * batch_size, (self.epoch_index + 1) * samples_per_epoch),
+                                   "train_loss": window_loss / windows, "train_accuracy": window_accuracy / windows})
+                windows, window_loss, window_accuracy = 0, 0.0, 0.0
+            self._window = (windows, window_loss, window_accuracy)
 
         def on_test_begin(self, logs=None):  # fit's evaluation on the test images starts
             self.eval_started = time.perf_counter()
@@ -207,6 +248,16 @@ def train_run(params: dict, seed: int, data: Dataset,
 
     threads_in_force = use_threads(threads)
     set_determinism(seed)
+    with precision_policy(params.get("precision", "float32")):
+        return _fit(params, seed, data, on_epoch, threads_in_force)
+
+
+def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int) -> dict:
+    import keras
+    import tensorflow as tf
+
+    from .models import build_model, make_optimizer
+
     model = build_model(params)
     model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -227,6 +278,7 @@ def train_run(params: dict, seed: int, data: Dataset,
               callbacks=[recorder], shuffle=False, verbose=0)
 
     result = {"state": "diverged" if recorder.diverged_epoch else "done", "metrics": recorder.metrics,
+              "steps": [point for point in recorder.steps if math.isfinite(point["train_loss"])],
               "diverged_epoch": recorder.diverged_epoch, "parameters": int(model.count_params()),
               "threads": threads_in_force, "weights": [np.asarray(w) for w in model.get_weights()],
               "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU"}

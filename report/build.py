@@ -71,6 +71,9 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
         ws.store.write_output("claims.json", claims_json(parts))
     with console.phase("writing report.html and report.pdf"):
         html, pdf = write(ws, parts)
+    from . import tensorboard_export
+
+    tensorboard_export.export(ws.store.output, {part["name"]: part["records"][part["name"]] for part in parts})
     # the record's own write changes no input; what it fingerprints is what this report was made from
     from .uptodate import fingerprint
 

@@ -96,6 +96,11 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
                        err=True)
         kwargs.pop("force", None) if refuses_other_settings else None
         config = load_config(settings.config, settings.profile or "full", settings.sets)
+        if writes and download:  # a command that trains
+            from .config import check_machine
+            from .devices import visible_gpus
+
+            check_machine(config, visible_gpus())
         data_dir = Path(settings.data_dir) if settings.data_dir else None
         if data_dir is not None and not data_dir.is_dir():
             raise ConfigError(f"the data folder {data_dir} (--data-dir or MKREPORT_DATA_DIR) does not exist")
@@ -126,21 +131,24 @@ def build_options(command):
                            help="With --executor ray: the Ray cluster to join (default: start a local one).")(command)
     command = click.option("--cpus-per-run", type=click.IntRange(min=1), default=None,
                            help="With --executor ray: CPUs each run asks for (default: this machine's cores).")(command)
+    command = click.option("--gpus-per-run", type=click.FloatRange(min=0, min_open=True), default=None,
+                           help="With --executor ray: GPUs each run asks for (Ray gives none to a task that "
+                                "does not ask).")(command)
     command = click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")(command)
     command = click.option("--verbose", is_flag=True,
                            help="Show TensorFlow's own log lines on the terminal, not only in OUTPUT/logs/.")(command)
 
     @functools.wraps(command)
-    def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run, verbose):
+    def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run, gpus_per_run, verbose):
         from .execute import Executor
 
         if executor == "ray":
             from .ray_executor import check_available
 
             check_available()
-        elif address or cpus_per_run:
-            raise ConfigError("--address and --cpus-per-run go with --executor ray")
-        return command(ws, force, fail_fast, Executor(executor, jobs, address, cpus_per_run,
+        elif address or cpus_per_run or gpus_per_run:
+            raise ConfigError("--address, --cpus-per-run and --gpus-per-run go with --executor ray")
+        return command(ws, force, fail_fast, Executor(executor, jobs, address, cpus_per_run, gpus_per_run,
                                                       quiet_native_logs=not verbose))
     return wrapper
 
@@ -265,6 +273,27 @@ def status(ws, as_json):
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     click.echo(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+
+
+@cli.command()
+@click.option("--output", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
+              help="The output folder whose runs to show.")
+@click.option("--serve", is_flag=True, help="Start TensorBoard on them instead of printing the command.")
+def tensorboard(output, serve):
+    """Explore every run in TensorBoard: curves, and the HParams table of each grid."""
+    import shlex
+    import shutil
+
+    folder = output / "tensorboard"
+    if not folder.is_dir():
+        raise MkreportError(f"{folder} does not exist yet; build the report first (`mkreport all --output {output}`)")
+    command = ["tensorboard", "--logdir", str(folder)]
+    if not serve:
+        click.echo(" ".join(shlex.quote(part) for part in command))
+        return
+    if shutil.which("tensorboard") is None:
+        raise MkreportError("the tensorboard command is not on PATH (pip install tensorboard)")
+    os.execvp(command[0], command)
 
 
 @cli.command()

@@ -16,8 +16,9 @@ from .errors import ConfigError
 PROFILES = ("full", "quick", "smoke")
 OPTIMIZERS = ("sgd", "adam", "adagrad")
 CELLS = ("rnn", "lstm", "gru")
+PRECISIONS = ("float32", "bfloat16")
 # Keys a profile may change: budgets, never which configurations form a grid.
-BUDGET_KEYS = ("epochs", "samples_per_epoch", "test_samples", "curve_test_samples", "seeds")
+BUDGET_KEYS = ("epochs", "samples_per_epoch", "test_samples", "curve_test_samples", "seeds", "log_every_steps")
 
 
 def _text(value):
@@ -86,6 +87,8 @@ SCHEMA = {
         "samples_per_epoch": _whole(1),
         "test_samples": _whole(1),
         "seeds": _nonempty_list(_seed, "whole numbers ≥ 0"),
+        "log_every_steps": _whole(1),
+        "precision": _choice(PRECISIONS),
     },
     "visualize": {
         "images_per_class": _whole(1),
@@ -109,6 +112,8 @@ SCHEMA = {
         "test_samples": _whole(1),
         "curve_test_samples": _whole(1),
         "seeds": _nonempty_list(_seed, "whole numbers ≥ 0"),
+        "log_every_steps": _whole(1),
+        "precision": _choice(PRECISIONS),
     },
     "compare": {
         "optimizer": _choice(OPTIMIZERS),
@@ -227,3 +232,21 @@ def load_config(path: Path | None = None, profile: str = "full", sets=()) -> dic
     validate(config)
     config["profile"] = profile
     return config
+
+
+def native_bfloat16() -> bool:
+    """Does this CPU multiply bfloat16 natively (AVX512_BF16 or AMX-BF16)? Elsewhere bfloat16 is emulated
+    and runs slower than float32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def check_machine(config: dict, gpus: list) -> None:
+    """Settings this machine cannot run well are refused before anything trains."""
+    for section in ("cnn", "rnn"):
+        if config[section]["precision"] == "bfloat16" and not gpus and not native_bfloat16():
+            raise ConfigError(f"{section}.precision = \"bfloat16\": this CPU has no native bfloat16 (AVX512_BF16 "
+                              "or AMX-BF16), where it would run slower than float32; use \"float32\"")

@@ -22,11 +22,20 @@ class Executor:
     jobs: int | None = None      # None: one worker process per core
     address: str | None = None   # a Ray cluster; None starts a local Ray instance
     cpus_per_run: int | None = None
+    gpus_per_run: float | None = None  # with Ray: GPUs each task asks for (Ray hides GPUs from CPU-only tasks)
     quiet_native_logs: bool = True  # TensorFlow's native lines to output/logs/, not the terminal (--verbose: off)
+    gpus: tuple[str, ...] | None = None  # None: detected (report.devices.visible_gpus)
+
+    def visible_gpus(self) -> list[str]:
+        from .devices import visible_gpus
+
+        return list(self.gpus) if self.gpus is not None else visible_gpus()
 
     def workers(self, runs: int) -> int:
-        """How many runs train at once here: never more than there are runs."""
-        return max(1, min(self.jobs or os.cpu_count() or 1, runs))
+        """How many runs train at once here: --jobs, else one per GPU, else one per core; never more than runs."""
+        from .devices import worker_count
+
+        return worker_count(self.jobs, os.cpu_count() or 1, self.visible_gpus(), runs)
 
 
 @dataclass
@@ -47,7 +56,7 @@ def _run_record(spec: RunSpec, dataset, result: dict | None, error: str | None, 
     if result is None:
         record.update(state=FAILED, metrics=[], diverged_epoch=None, parameters=None)
     else:
-        record.update(state=result["state"], metrics=result["metrics"], device=result["device"],
+        record.update(state=result["state"], metrics=result["metrics"], steps=result.get("steps", []), device=result["device"],
                       threads=result["threads"],
                       diverged_epoch=result["diverged_epoch"], parameters=result["parameters"])
     return record
@@ -94,7 +103,7 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
         outcomes = train_on_ray(ws, longest_first(todo), executor, progress)
     elif workers > 1:
         outcomes = _train_parallel(ws, longest_first(todo), workers, progress,
-                                   ws.store.output if executor.quiet_native_logs else None)
+                                   ws.store.output if executor.quiet_native_logs else None, executor.visible_gpus())
     else:
         outcomes = _train_serial(ws, todo, progress)
     try:
@@ -125,6 +134,10 @@ def _train_serial(ws, todo, progress):
     """In this process, with a progress line per epoch."""
     from experiments.training import train_run
 
+    from .devices import memory_growth
+
+    if todo:
+        memory_growth()
     for spec, key in todo:
         progress.start_run(spec.run_id)
         started = time.perf_counter()
@@ -139,7 +152,7 @@ def _train_serial(ws, todo, progress):
         yield spec, key, result, error, time.perf_counter() - started
 
 
-def _train_parallel(ws, todo, jobs, progress, logs=None):
+def _train_parallel(ws, todo, jobs, progress, logs=None, gpus=()):
     """`jobs` worker processes; their epochs are shown as they end, results stored as runs end.
 
     A worker that dies (the OOM killer's kill -9, a crash) breaks the whole pool: the run it was
@@ -149,7 +162,7 @@ def _train_parallel(ws, todo, jobs, progress, logs=None):
     """
     remaining = list(todo)
     while remaining:
-        pool = _WorkerPool(ws, jobs, progress, logs)
+        pool = _WorkerPool(ws, jobs, progress, logs, gpus)
         try:
             finished = yield from pool.train(remaining)
         except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped early (--fail-fast)
@@ -168,18 +181,23 @@ def _train_parallel(ws, todo, jobs, progress, logs=None):
 class _WorkerPool:
     """One ProcessPoolExecutor and what is known about its workers."""
 
-    def __init__(self, ws, jobs, progress, logs=None):
+    def __init__(self, ws, jobs, progress, logs=None, gpus=()):
         import multiprocessing
         import signal
         from concurrent.futures import ProcessPoolExecutor
 
+        from .devices import worker_gpu
         from .workers import init_worker
 
         self.ws, self.progress = ws, progress
         context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
         self.events = context.Queue()
-        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                            initializer=init_worker, initargs=(self.events, logs))
+        # each worker takes one GPU from this queue as it starts, before it imports TensorFlow
+        self.gpu_slots = context.Queue()
+        for index in range(jobs):
+            self.gpu_slots.put(worker_gpu(index, list(gpus)))
+        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=init_worker,
+                                            initargs=(self.events, logs, self.gpu_slots))
         self.processes: dict[int, object] = {}   # pid → Process, kept after the pool forgets them
         self.running: dict[str, int] = {}        # run_id → pid of the worker training it
         self.broken = False
@@ -271,5 +289,6 @@ class _WorkerPool:
                 process.kill()
         for process in list(self.processes.values()):
             process.join(timeout=10)
-        self.events.close()
-        self.events.join_thread()
+        for queue in (self.events, self.gpu_slots):
+            queue.close()
+            queue.join_thread()

@@ -24,18 +24,24 @@ def to_png(figure) -> bytes:
 
 def learning_curves(summaries, metrics=("train_accuracy", "test_accuracy", "train_loss"),
                     x_label="epoch", x_scale=1.0) -> bytes:
-    """One panel per metric; a line per configuration (mean over seeds) with a ±1 std band."""
+    """One panel per metric; a line per configuration (mean over seeds) with a ±1 std band. Train
+    metrics use the per-step points where the runs recorded them; test metrics one point per evaluation."""
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6))
     colours = plt.cm.tab10(np.linspace(0, 1, 10))
     for index, summary in enumerate(summaries):
         for axis, metric in zip(np.atleast_1d(axes), metrics):
-            epochs, mean, std = summary.curve(metric)
-            if not len(epochs):
-                continue
-            x = epochs * x_scale
             colour = colours[index % 10]
             style = "-" if index < 10 else "--"
-            axis.plot(x, mean, style, color=colour, label=summary.label, marker="o", markersize=3)
+            seen, mean, std = summary.step_curve(metric) if metric.startswith("train_") else (np.empty(0),) * 3
+            if len(seen):
+                x = seen / summary.params["samples_per_epoch"] * x_scale
+                axis.plot(x, mean, style, color=colour, label=summary.label, linewidth=1.2)
+            else:
+                epochs, mean, std = summary.curve(metric)
+                if not len(epochs):
+                    continue
+                x = epochs * x_scale
+                axis.plot(x, mean, style, color=colour, label=summary.label, marker="o", markersize=3)
             axis.fill_between(x, mean - std, mean + std, color=colour, alpha=0.18, linewidth=0)
     for axis, metric in zip(np.atleast_1d(axes), metrics):
         axis.set_title(METRIC_TITLES.get(metric, metric))

@@ -58,11 +58,12 @@ def build(profile: str, section_records: dict[str, list[dict]], analysis_keys: d
     for name, records in section_records.items():
         wall = sum(r["wall_seconds"] for r in records)
         devices = sorted({r.get("device", "CPU") for r in records})
+        precisions = sorted({r["params"].get("precision", "float32") for r in records})
         sections.append({"name": name, "runs": len(records), "wall": f"{wall:.1f} s",
                          "key": make_key("section", sorted(r["key"] for r in records)),
-                         "devices": ", ".join(devices)})
+                         "devices": ", ".join(devices), "precision": ", ".join(precisions)})
     for name, key in analysis_keys.items():
-        sections.append({"name": name, "runs": 0, "wall": "n/a", "key": key, "devices": "CPU"})
+        sections.append({"name": name, "runs": 0, "wall": "n/a", "key": key, "devices": "CPU", "precision": "float32"})
     return {"versions": package_versions(), "commit": git_commit(), "cpu": cpu_name(),
             "cores": os.cpu_count(), "python": platform.python_version(),
             "datasets": [{"name": n, "checksum": c, "source": s} for n, (c, s) in sorted(datasets.items())],

@@ -38,7 +38,8 @@ def train_on_ray(ws, todo, executor, progress):
                  configure_logging=False, **({} if executor.address else {"num_cpus": os.cpu_count()}))
     try:
         cpus = executor.cpus_per_run or THREADS_PER_RUN
-        task = ray.remote(num_cpus=cpus, max_retries=0)(train_with_data)
+        gpus = {"num_gpus": executor.gpus_per_run} if executor.gpus_per_run else {}
+        task = ray.remote(num_cpus=cpus, max_retries=0, **gpus)(train_with_data)
         datasets = {name: ray.put(ws.dataset(name)) for name in {spec.dataset for spec, _ in todo}}
         pending = {task.remote(spec, datasets[spec.dataset], cpus): (spec, key) for spec, key in todo}
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus))

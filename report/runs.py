@@ -29,6 +29,15 @@ def format_rate(value: float) -> str:
     return f"{value:g}"
 
 
+def with_precision(precision: str) -> dict:
+    """The precision as a run parameter: only when it is not float32, so float32 runs keep their keys."""
+    return {} if precision == "float32" else {"precision": precision}
+
+
+def precision_label(precision: str) -> str:
+    return "" if precision == "float32" else f", {precision}"
+
+
 def seeded(section: str, configurations: list[tuple[str, dict]], seeds: list[int], dataset: str,
            keep_weights: bool = False) -> list[RunSpec]:
     """One run per (label, params) configuration and seed, configuration by configuration."""

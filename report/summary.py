@@ -56,6 +56,18 @@ class ConfigSummary:
         std = values.std(axis=0, ddof=1) if len(runs) > 1 else np.zeros(length)
         return epochs, values.mean(axis=0), std
 
+    def step_curve(self, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(samples seen, mean, std) of the per-step train points (every log_every_steps batches) over
+        the seeds that are done, up to the shortest; empty when the runs recorded none."""
+        runs = [r.get("steps") or [] for r in self.done]
+        if not runs or not all(runs):
+            return np.empty(0), np.empty(0), np.empty(0)
+        length = min(len(steps) for steps in runs)
+        values = np.array([[point[metric] for point in steps[:length]] for steps in runs])
+        seen = np.array([point["samples_seen"] for point in runs[0][:length]], dtype=float)
+        std = values.std(axis=0, ddof=1) if len(runs) > 1 else np.zeros(length)
+        return seen, values.mean(axis=0), std
+
     def final_values(self, metric: str = "test_accuracy") -> list[float]:
         """The last epoch's value of every seed that is done, in seed order."""
         return [r["metrics"][-1][metric] for r in self.done if r["metrics"]]

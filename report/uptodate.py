@@ -53,6 +53,7 @@ def fingerprint(ws) -> dict:
             "config": json.dumps(ws.config, sort_keys=True, default=str), "data": data,
             "store": _stats(ws.store.root), "notes": _stats(notes_folder(ws.settings, ws.config), "*.md"),
             "templates": _stats(Path(templates) if templates else None),
+            "tensorboard": _stats(ws.store.output / "tensorboard", "**/mkreport-key"),
             "reports": [_stat(ws.store.output / name) for name in ("report.html", "report.pdf")]}
 
 

@@ -9,11 +9,16 @@ _EVENTS = None  # a queue to the parent process: run starts and epochs, for its 
 _LOGS = None    # the output folder: each run's native log lines go to output/logs/<run>.log
 
 
-def init_worker(events, output=None) -> None:
+def init_worker(events, output=None, gpu_slots=None) -> None:
     """ProcessPoolExecutor's initializer: a queue cannot be passed with each task, only at start.
-    output: where run logs go; None leaves the worker's stderr on the terminal (--verbose)."""
+    output: where run logs go; None leaves the worker's stderr on the terminal (--verbose).
+    gpu_slots: a queue of GPUs (or None for no GPU), one taken per worker, before TensorFlow loads."""
     global _EVENTS, _LOGS
     _EVENTS, _LOGS = events, output
+    if gpu_slots is not None:
+        from .devices import pin
+
+        pin(gpu_slots.get())
 
 
 def train_in_worker(spec, data_dir, threads: int):
@@ -39,6 +44,9 @@ def train_with_data(spec, dataset, threads: int, on_epoch=None):
     Ray's object store, so no worker downloads or decodes anything."""
     from experiments.training import train_run
 
+    from .devices import memory_growth
+
+    memory_growth()
     started = time.perf_counter()
     try:
         result = train_run(spec.params, spec.seed, dataset, on_epoch=on_epoch, threads=threads)

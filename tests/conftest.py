@@ -17,6 +17,7 @@ DATA_DIR = Path(os.environ.get("MKREPORT_DATA_DIR", REPO.parent / "shared" / "da
 def private_cache(tmp_path, monkeypatch):
     """No test reads or writes the user's cache, nor another test's."""
     monkeypatch.setenv("MKREPORT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # not the user's Keras cache either
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

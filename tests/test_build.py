@@ -206,3 +206,45 @@ def test_deconvnet_alone_trains_nothing_and_recomputes_its_analysis(smoke_build,
     assert "trained 0 run(s), reused 9" in result.stdout  # the CNN grid only: what this section reads
     assert list((output / "store" / "deconvnet").glob("*.npz"))
     assert cli(smoke_build, "check", "--profile", "smoke", output=output).returncode == 0
+
+
+def test_tensorboard_event_files_hold_every_run_and_its_hyperparameters(smoke_build):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    output = smoke_build["output"]
+    with open(output / "metrics.csv") as stream:
+        last = {}
+        for row in csv.DictReader(stream):
+            last[(row["section"], row["config"], row["seed"])] = float(row["test_accuracy"])
+    runs = [p for p in (output / "tensorboard").glob("*/*") if p.is_dir()]
+    assert len(runs) == len(last) == 20
+    for folder in runs:
+        events = EventAccumulator(str(folder))
+        events.Reload()
+        accuracy = events.Scalars("test/accuracy")
+        content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+        start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+        hparams = {key: value.ListFields()[0][1] for key, value in start.hparams.items()}
+        section, label, seed = start.group_name.split("/", 1)[0], *start.group_name.split("/", 1)[1].rsplit("/", 1)
+        assert section == folder.parent.name and seed == f"seed={int(hparams['seed'])}"
+        assert abs(accuracy[-1].value - last[(section, label, seed.split("=")[1])]) < 1e-6
+        assert len(events.Scalars("train/loss")) > len(accuracy)  # per-step points, not per evaluation
+        assert "batch_size" in hparams and ("optimizer" in hparams or "cell" in hparams)
+    result = run_cli("tensorboard", "--output", output)
+    assert result.returncode == 0 and result.stdout.startswith("tensorboard --logdir")
+
+
+def test_per_step_train_points_average_to_each_epochs_train_loss(smoke_build):
+    """With a point every batch (smoke: log_every_steps = 1), the points of an epoch average exactly to
+    the epoch's train loss that Keras reports: the windows are cut from its running means correctly."""
+    for path in (smoke_build["output"] / "store").glob("*/*.json"):
+        record = json.loads(path.read_text())["record"]
+        if "steps" not in record or not record["metrics"]:
+            continue
+        per_epoch = record["params"]["samples_per_epoch"]
+        assert len(record["steps"]) > len(record["metrics"])
+        for epoch in record["metrics"]:
+            points = [p["train_loss"] for p in record["steps"]
+                      if (epoch["epoch"] - 1) * per_epoch < p["samples_seen"] <= epoch["epoch"] * per_epoch]
+            assert sum(points) / len(points) == pytest.approx(epoch["train_loss"], rel=1e-4)

@@ -1,6 +1,6 @@
 import pytest
 
-from report.config import load_config
+from report.config import BUDGET_KEYS, load_config
 from report.errors import ConfigError
 
 
@@ -25,7 +25,7 @@ def test_profiles_change_budgets_never_the_grid(profile):
     full, other = load_config(profile="full"), load_config(profile=profile)
     for section in ("cnn", "rnn"):
         for key in full[section]:
-            if key not in ("epochs", "samples_per_epoch", "test_samples", "curve_test_samples", "seeds"):
+            if key not in BUDGET_KEYS:
                 assert full[section][key] == other[section][key], (section, key)
     assert other["cnn"]["epochs"] * other["cnn"]["samples_per_epoch"] < full["cnn"]["epochs"] * full["cnn"]["samples_per_epoch"]
 

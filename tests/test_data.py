@@ -1,6 +1,10 @@
 import hashlib
 import io
+import json
+import os
 import pickle
+import subprocess
+import sys
 import tarfile
 import zipfile
 
@@ -10,6 +14,7 @@ from PIL import Image
 
 from experiments import data
 from report.errors import DataError
+from tests.conftest import REPO
 
 
 def png(array, mode="L") -> bytes:
@@ -233,3 +238,36 @@ def test_an_empty_training_split_is_an_error_not_an_endless_loop(tmp_path):
              x_test=np.zeros((5, 28, 28), np.uint8), y_test=np.arange(5, dtype=np.uint8))
     with pytest.raises(DataError, match="train split has 0 image"):
         data.load_mnist(tmp_path)
+
+
+def test_the_official_archive_in_a_data_folder_is_used_after_its_hash_matches(tmp_path, monkeypatch):
+    archive = official_cifar_archive(tmp_path / "official.tar.gz")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "cifar-10-python.tar.gz").write_bytes(archive.read_bytes())
+    point_download_at(monkeypatch, "cifar10", archive)
+    assert len(data.load_cifar10(folder).x_train) == 150
+    point_download_at(monkeypatch, "cifar10", archive, sha256="2" * 64)
+    with pytest.raises(DataError) as error:
+        data.load_cifar10(folder)
+    assert str(folder / "cifar-10-python.tar.gz") in str(error.value) and "2" * 64 in str(error.value)
+
+
+@pytest.mark.slow
+def test_mnist_is_found_in_the_keras_cache_even_with_a_data_folder(tmp_path, data_dir):
+    from tests.conftest import run_cli
+
+    home = tmp_path / "home"
+    (home / ".keras" / "datasets").mkdir(parents=True)
+    (home / ".keras" / "datasets" / "mnist.npz").symlink_to(data_dir / "mnist.npz")
+    only_cifar = tmp_path / "data"
+    only_cifar.mkdir()
+    (only_cifar / "CIFAR10.zip").symlink_to(data_dir / "CIFAR10.zip")
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_HOME"}
+    env.update(HOME=str(home), MKREPORT_CACHE_DIR=str(tmp_path / "cache"))
+    result = subprocess.run([sys.executable, "-m", "report", "rnn", "--profile", "smoke", "--data-dir", str(only_cifar),
+                             "--set", 'rnn.cells=["gru"]', "--set", "rnn.hidden_sizes=[64]",
+                             "--output", str(tmp_path / "out")], capture_output=True, text=True, env=env, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(next((tmp_path / "out" / "store" / "rnn").glob("*.json")).read_text())["record"]
+    assert record["data_source"] == str(home / ".keras" / "datasets" / "mnist.npz")

@@ -74,3 +74,22 @@ def test_analysis_code_hash_covers_the_module_and_the_experiments_it_names():
     visualize = next(s for s in SECTIONS if s.name == "visualize")
     assert "experiments.visualize" in visualize.module.ANALYSIS_CODE
     assert visualize.analysis_code_hash() != next(s for s in SECTIONS if s.name == "deconvnet").analysis_code_hash()
+
+
+@pytest.mark.slow
+def test_deconvnet_top_activations_never_reach_into_the_padding(smoke_build):
+    """Every projected activation of the stored analysis sits where its receptive field lies inside the image."""
+    import numpy as np
+
+    from experiments.deconvnet import conv_stack, field_bounds
+    from experiments.models import build_lenet5
+
+    arrays = np.load(next((smoke_build["output"] / "store" / "deconvnet").glob("*.npz")))
+    model = build_lenet5()
+    for layer in ("pool1", "pool2"):
+        stack = conv_stack(model, layer)
+        positions = arrays[f"{layer}_positions"].reshape(-1, 2)
+        assert len(positions) == 16 * 9
+        for row, col in positions:
+            top, bottom, left, right = field_bounds(stack, int(row), int(col))
+            assert top >= 0 and left >= 0 and bottom <= 27 and right <= 27, (layer, row, col)

@@ -8,7 +8,7 @@ import numpy as np
 from .. import earlier_report
 from ..claims import Claim, earlier_table, fmt_interval
 from ..findings import accuracy_cell, fmt_acc, names, outcome, ranking, run_notes
-from ..runs import RunSpec, format_rate, seeded
+from ..runs import RunSpec, format_rate, precision_label, seeded, with_precision
 from ..statistics import chance_threshold
 from ..summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
@@ -20,10 +20,11 @@ COLLAPSE_TOLERANCE = 0.01   # a train loss this close to ln 10: the output is a 
 
 def runs(config: dict) -> list[RunSpec]:
     section = config["cnn"]
-    budget = {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples")}
+    budget = {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples", "log_every_steps")}
     budget["curve_test_samples"] = section["test_samples"]  # 1,000 test images: all of them every epoch
-    grid = [(f"{optimizer}, lr={format_rate(rate)}",
-             {"model": "lenet5", "optimizer": optimizer, "learning_rate": rate, **budget})
+    precision = with_precision(section["precision"])
+    grid = [(f"{optimizer}, lr={format_rate(rate)}{precision_label(section['precision'])}",
+             {"model": "lenet5", "optimizer": optimizer, "learning_rate": rate, **budget, **precision})
             for optimizer in section["optimizers"] for rate in section["learning_rates"]]
     return seeded("cnn", grid, section["seeds"], "cifar10", keep_weights=True)
 

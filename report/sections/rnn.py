@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import earlier_report
 from ..claims import Claim, earlier_table, fmt, fmt_interval, fmt_p, power_caveat
 from ..findings import accuracy_cell, ranking, ranking_of, run_notes, seconds
-from ..runs import RunSpec, seeded
+from ..runs import RunSpec, precision_label, seeded, with_precision
 from ..statistics import WELCH, compare
 from ..summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
@@ -15,14 +15,15 @@ CELL_NAMES = {"rnn": "basic RNN", "lstm": "LSTM", "gru": "GRU"}
 def budget(config: dict) -> dict:
     """The RNN grid's budget; the compare section trains LeNet5 on MNIST with the same one."""
     section = config["rnn"]
-    return {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples", "curve_test_samples")}
+    return {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples", "curve_test_samples",
+                                    "log_every_steps")}
 
 
 def runs(config: dict) -> list[RunSpec]:
     section = config["rnn"]
-    grid = [(f"{cell}, {hidden} units",
+    grid = [(f"{cell}, {hidden} units{precision_label(section['precision'])}",
              {"model": "rnn", "cell": cell, "hidden_size": hidden, "optimizer": "adam",
-              "learning_rate": section["learning_rate"], **budget(config)})
+              "learning_rate": section["learning_rate"], **budget(config), **with_precision(section["precision"])})
             for cell in section["cells"] for hidden in section["hidden_sizes"]]
     return seeded("rnn", grid, section["seeds"], "mnist")
 
