@@ -48,7 +48,7 @@ def mkreport_throughput(params: dict, data) -> float:
     from experiments.training import train_run
 
     result = train_run(dict(params, epochs=EPOCHS, samples_per_epoch=SAMPLES, test_samples=200,
-                            curve_test_samples=200), 0, data)
+                            curve_test_samples=200, log_every_steps=15), 0, data)  # per-step points, as builds record
     return SAMPLES / statistics.median(m["train_seconds"] for m in result["metrics"][1:])
 
 

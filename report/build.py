@@ -55,10 +55,11 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
         from .plan import describe, make_plan
 
         plan = make_plan(ws, chosen, force=force)
+        workers = executor.workers(len(plan.to_train))
         if plan.to_train:
-            console.say(describe(plan, executor.workers(len(plan.to_train))))
+            console.say(describe(plan, workers))
         with console.phase("training", announce=False):
-            tally = train_missing(ws, chosen, force, fail_fast, console, executor)
+            tally = train_missing(ws, chosen, force, fail_fast, console, executor, plan.estimate(workers))
         if tally.interrupted or (fail_fast and tally.failed):
             return Built(tally)
         for section in chosen:

@@ -80,7 +80,7 @@ def longest_first(todo: list) -> list:
 
 
 def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
-                  console=None, executor: Executor = Executor()) -> RunTally:
+                  console=None, executor: Executor = Executor(), estimate=None) -> RunTally:
     """Train every planned run without a finished result; each result is stored the moment it ends."""
     tally = RunTally()
     todo = []
@@ -91,7 +91,7 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
         else:
             todo.append((spec, key))
     own_console = console is None
-    progress = Progress(len(todo), sum(spec.params["epochs"] for spec, _ in todo), console)
+    progress = Progress(len(todo), sum(spec.params["epochs"] for spec, _ in todo), console, estimate)
     workers = executor.workers(len(todo))
     if todo:
         progress.say(f"training {len(todo)} run(s), reusing {tally.reused}"
@@ -111,6 +111,7 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
             record = _run_record(spec, ws.dataset(spec.dataset), result, error, wall)
             ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
             progress.skip_epochs(spec.params["epochs"] - len(record["metrics"]))
+            progress.run_done(spec.run_id, wall)
             if record["state"] == FAILED:
                 log = run_log(ws.store.output, spec.run_id)
                 progress.say(f"    failed: {error}" + (f" (its log: {log})" if log.is_file() else ""))

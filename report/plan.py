@@ -14,6 +14,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
+from experiments.flops import run_flops
 from experiments.training import evaluated_images
 
 from .runs import run_state, training_code_hash
@@ -105,10 +106,93 @@ class Plan:
         known = [s for _, _, s in self.to_train]
         if any(s is None for s in known):
             return None
-        loads = [0.0] * max(1, workers)
-        for seconds in sorted(known, reverse=True):
-            loads[loads.index(min(loads))] += seconds
-        return max(loads)
+        return pack(known, workers)
+
+    def estimate(self, workers: int) -> Estimate:
+        """The same numbers, for the progress line to re-estimate as runs finish."""
+        return Estimate({spec.run_id: (seconds, run_flops(spec.params)) for spec, _, seconds in self.to_train},
+                        workers)
+
+
+# Besides training, measured on the 2-core CI machine: a worker process starts (imports TensorFlow)
+# in ≈ 4 s; importing TensorFlow for the analyses, the analyses, figures and PDF after training ≈ 14 s.
+WORKER_START_SECONDS = 4.0
+AFTER_TRAINING_SECONDS = 14.0
+
+
+def pack(seconds: list[float], workers: int, start: float = 0.0) -> float:
+    """Time until the last of these runs ends when `workers` take them longest first."""
+    loads = [start] * max(1, workers)
+    for value in sorted(seconds, reverse=True):
+        loads[loads.index(min(loads))] += value
+    return max(loads) if seconds else 0.0
+
+
+def _seconds_from_flops(points: list[tuple[int, float]]):
+    """seconds = fixed + flops × rate, fitted to finished runs (a run also costs building and tracing its
+    model, whatever its size); proportional to the FLOPs while the finished runs cannot separate the two."""
+    if not points:
+        return None
+    flops = [f for f, _ in points]
+    if len(set(flops)) >= 2:
+        import numpy as np
+
+        rate, fixed = np.polyfit(flops, [s for _, s in points], 1)
+        if rate > 0 and fixed >= 0:
+            return lambda f: fixed + rate * f
+    rate = sum(s for _, s in points) / sum(flops)
+    return lambda f: rate * f
+
+
+class Estimate:
+    """Time left in a build, one model for the plan and the progress lines: each run's estimated seconds
+    (from stored runs of its shape, or a cached measurement), scaled by how the runs that finished
+    compared with theirs; a run with no estimate is costed by its FLOPs at the speed of the runs that
+    finished. Runs are packed onto the workers longest first; then the analyses and the render."""
+
+    def __init__(self, runs: dict[str, tuple[float | None, int]], workers: int, clock=time.perf_counter):
+        self.runs, self.workers = runs, max(1, workers)
+        self.actual: dict[str, float] = {}
+        self.clock, self.started = clock, clock()
+
+    def finished(self, run_id: str, seconds: float) -> None:
+        self.actual[run_id] = seconds
+
+    def _run_seconds(self) -> dict[str, float] | None:
+        done = [(self.actual[r], *self.runs[r]) for r in self.actual if r in self.runs]
+        with_estimate = [(actual, estimate) for actual, estimate, _ in done if estimate]
+        scale = sum(a for a, _ in with_estimate) / sum(e for _, e in with_estimate) if with_estimate else 1.0
+        by_flops = _seconds_from_flops([(flops, actual) for actual, _, flops in done])
+        seconds = {}
+        for run_id, (estimate, flops) in self.runs.items():
+            if run_id in self.actual:
+                continue
+            if estimate is not None:
+                seconds[run_id] = estimate * scale
+            elif by_flops is not None:
+                seconds[run_id] = by_flops(flops)
+            else:
+                return None
+        return seconds
+
+    def left(self, running: dict[str, float] | None = None) -> float | None:
+        """Seconds until the report is written; running: run_id → seconds it has been training."""
+        seconds = self._run_seconds()
+        if seconds is None:
+            return None
+        running = running or {}
+        remaining = [max(0.0, value - running.get(run_id, 0.0)) for run_id, value in seconds.items()]
+        start = 0.0 if self.actual or running else WORKER_START_SECONDS * (self.workers > 1)
+        return pack(remaining, self.workers, start) / self._efficiency(running) + AFTER_TRAINING_SECONDS
+
+    def _efficiency(self, running: dict[str, float]) -> float:
+        """The share of the workers' wall time that went into runs so far (start-up, storing results
+        and handing over work take the rest): the remaining runs will see about the same."""
+        wall = (self.clock() - self.started) * self.workers
+        busy = sum(self.actual.values()) + sum(running.values())
+        if not self.actual or wall <= 0:
+            return 1.0
+        return min(1.0, max(0.25, busy / wall))
 
 
 def describe(plan: Plan, workers: int, verbose: bool = False) -> str:
@@ -120,9 +204,11 @@ def describe(plan: Plan, workers: int, verbose: bool = False) -> str:
         lines += [f"train   {spec.run_id:<45} " + (f"≈{format_duration(seconds)}" if seconds is not None else "?")
                   for spec, _, seconds in plan.to_train]
         lines += [f"reuse   {spec.run_id}" for spec, _ in plan.reused]
-    total = plan.wall_seconds(workers)
-    estimate = (f"≈{format_duration(total)}" + (f" with {workers} at a time" if workers > 1 else "")
-                if total is not None else "time unknown until measured (`mkreport plan` measures)")
+    total = plan.estimate(workers).left() if plan.to_train else None
+    estimate = (f"≈{format_duration(total)} in all" + (f", {workers} at a time" if workers > 1 else "")
+                if total is not None else
+                "time estimated once the first run has finished (no run of these shapes is stored or measured; "
+                "`mkreport plan` measures)")
     lines.append(f"plan: {len(plan.to_train)} run(s) to train, {len(plan.reused)} reused; {estimate}")
     return "\n".join(lines)
 

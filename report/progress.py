@@ -65,14 +65,36 @@ def format_duration(seconds: float) -> str:
 
 
 class Progress:
-    """Estimates time left from the epochs trained so far (by every worker, when several train)."""
+    """Elapsed and remaining time on every line. Remaining time comes from the plan's estimate
+    (plan.Estimate), re-estimated as runs finish; without one, from the epochs trained so far."""
 
-    def __init__(self, total_runs: int, total_epochs: int, console: Console | None = None):
+    def __init__(self, total_runs: int, total_epochs: int, console: Console | None = None, estimate=None):
         self.total_runs, self.total_epochs = total_runs, total_epochs
         self.run_index, self.epochs_done = 0, 0
         self.started = time.perf_counter()
         self.console = console or Console()
+        self.estimate = estimate
         self._announced: set[str] = set()
+        self._running: dict[str, float] = {}  # run_id → when it started
+
+    def timing(self) -> str:
+        """'1m02s elapsed, ≈3m10s left' (or how the time left will be known)."""
+        now = time.perf_counter()
+        elapsed = f"{format_duration(now - self.started)} elapsed"
+        if self.estimate is not None:
+            left = self.estimate.left({run: now - since for run, since in self._running.items()})
+            return elapsed + (f", ≈{format_duration(left)} left" if left is not None else
+                              ", time left known once the first run has finished")
+        if not self.epochs_done:
+            return elapsed
+        left = (now - self.started) / self.epochs_done * max(0, self.total_epochs - self.epochs_done)
+        return elapsed + f", ≈{format_duration(left)} of training left"
+
+    def run_done(self, run_id: str, seconds: float) -> None:
+        """A run's result is stored: the estimate learns its real time."""
+        self._running.pop(run_id, None)
+        if self.estimate is not None:
+            self.estimate.finished(run_id, seconds)
 
     def say(self, text: str) -> None:
         self.console.say(text)
@@ -82,17 +104,16 @@ class Progress:
         if run_id in self._announced:
             return
         self._announced.add(run_id)
+        self._running[run_id] = time.perf_counter()
         self.run_index += 1
-        self.say(f"[{self.run_index}/{self.total_runs}] {run_id}")
+        self.say(f"[{self.run_index}/{self.total_runs}] {run_id}  ({self.timing()})")
 
     def epoch(self, epochs: int, metrics: dict, run_id: str | None = None) -> None:
         """run_id names the run when several train at once, so their lines interleave legibly."""
         self.epochs_done += 1
-        elapsed = time.perf_counter() - self.started
-        left = elapsed / self.epochs_done * max(0, self.total_epochs - self.epochs_done)
         self.say(f"    {run_id + '  ' if run_id else ''}epoch {metrics['epoch']}/{epochs}  "
                  f"loss {metrics['train_loss']:.4f}  train acc {metrics['train_accuracy']:.3f}  "
-                 f"test acc {metrics['test_accuracy']:.3f}  ≈{format_duration(left)} left")
+                 f"test acc {metrics['test_accuracy']:.3f}  ({self.timing()})")
 
     def finished(self, run_id: str, result: dict | None, wall: float, extra: str = "") -> None:
         """One line for a run that finished elsewhere (a worker process or a Ray task)."""

@@ -102,3 +102,22 @@ def test_numbers_do_not_depend_on_how_many_runs_train_at_once(smoke_build, tmp_p
             [{k: v for k, v in m.items() if k not in drop} for m in theirs["metrics"]]
         compared += 1
     assert compared == 9
+
+
+def test_one_estimate_for_plan_and_progress_rescales_as_runs_finish():
+    from report.plan import AFTER_TRAINING_SECONDS, Estimate
+
+    estimate = Estimate({"a": (10.0, 100), "b": (10.0, 100), "c": (20.0, 200)}, workers=1)
+    assert estimate.left() == pytest.approx(40.0 + AFTER_TRAINING_SECONDS)
+    estimate.finished("a", 20.0)  # twice as slow as estimated: the rest is rescaled
+    assert estimate.left() == pytest.approx(60.0 + AFTER_TRAINING_SECONDS)
+    assert estimate.left({"b": 5.0}) == pytest.approx(55.0 + AFTER_TRAINING_SECONDS)  # b has run 5 s
+
+
+def test_without_estimates_the_time_left_comes_from_flops_after_the_first_run():
+    from report.plan import AFTER_TRAINING_SECONDS, Estimate
+
+    estimate = Estimate({"small": (None, 100), "large": (None, 300)}, workers=2)
+    assert estimate.left() is None
+    estimate.finished("small", 3.0)  # 0.03 s per FLOP unit
+    assert estimate.left() == pytest.approx(9.0 + AFTER_TRAINING_SECONDS)

@@ -63,7 +63,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "run_notes": run_notes(configs),
         "seeds": seed_count(own), "epochs": params["epochs"],
         "samples_per_epoch": params["samples_per_epoch"], "test_samples": test_images,
-        "batch_size": params["batch_size"], "threshold": f"{threshold:.3f}",
+        "batch_size": params["batch_size"], "log_every_steps": params.get("log_every_steps", "—"), "threshold": f"{threshold:.3f}",
     }
 
 

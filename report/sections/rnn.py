@@ -51,7 +51,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "seeds": seed_count(own), "epochs": params["epochs"],
         "samples_per_epoch": params["samples_per_epoch"],
         "samples_seen": params["epochs"] * params["samples_per_epoch"],
-        "batch_size": params["batch_size"], "learning_rate": f"{params['learning_rate']:g}",
+        "batch_size": params["batch_size"], "log_every_steps": params.get("log_every_steps", "—"), "learning_rate": f"{params['learning_rate']:g}",
         "test_samples": images_tested(own), "curve_test_samples": images_tested(own, last=False),
         "train_size": next((r["train_images"] for r in own if "train_images" in r), None),
     }
