@@ -85,16 +85,17 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
                                   recorded.absolute(notes), recorded.absolute(templates))
         previous = recorded.read(output)
         settings, differs_from = recorded.merge(given, previous)
+        # render's --force: render even from other settings than the folder's (not passed on)
+        force_other_settings = kwargs.pop("force", False) if refuses_other_settings else False
         if previous is not None and settings != given:
             click.echo(f"using {settings.describe()}, as recorded in {output}", err=True)
         if differs_from is not None:
-            if refuses_other_settings and not kwargs.pop("force", False):
+            if refuses_other_settings and not force_other_settings:
                 raise ConfigError(f"{output} was built with {differs_from.describe()}; rendering it with "
                                   f"{settings.describe()} would replace its report with other results. Leave out "
                                   "the options to use the recorded ones, or pass --force to render anyway")
             click.echo(f"{output} was built with {differs_from.describe()}; now using {settings.describe()}",
                        err=True)
-        kwargs.pop("force", None) if refuses_other_settings else None
         config = load_config(settings.config, settings.profile or "full", settings.sets)
         if writes and download:  # a command that trains
             from .config import check_machine
