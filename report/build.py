@@ -95,9 +95,35 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
                 raise
             missing[section.name] = str(error)
             continue
+        key = figures_key(ws, section, records, analysis)
+        figures = cached_figures(ws, section.name, key)
+        if figures is None:
+            figures = section.module.figures(summary)
         parts.append({"name": section.name, "title": section.title, "section": section, "records": records,
-                      "analysis": analysis, "summary": summary, "figures": section.module.figures(summary)})
+                      "analysis": analysis, "summary": summary, "figures": figures, "figures_key": key})
     return parts, missing
+
+
+def figures_key(ws: Workspace, section, records: dict, analysis) -> str:
+    """What a section's figures are drawn from: its runs and analysis, its settings and mkreport's code."""
+    from .store import make_key
+    from .uptodate import code_hash
+
+    return make_key("figures", section.name, {name: sorted(r["key"] for r in rs) for name, rs in records.items()},
+                    analysis.key if analysis else None, section.settings(ws.config), code_hash())
+
+
+def cached_figures(ws: Workspace, section_name: str, key: str) -> dict[str, bytes] | None:
+    """The section's PNGs from the last build when they were drawn from the same inputs: a render after
+    one changed section re-draws only that section's figures."""
+    folder = ws.store.output / "figures"
+    try:
+        recorded = json.loads((folder / f".{section_name}.key").read_text())
+        if recorded["key"] != key:
+            return None
+        return {name: (folder / f"{section_name}_{name}.png").read_bytes() for name in recorded["figures"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def write(ws: Workspace, parts: list[dict]) -> tuple[Path, Path]:
@@ -118,6 +144,8 @@ def write(ws: Workspace, parts: list[dict]) -> tuple[Path, Path]:
         for name, png in part["figures"].items():
             ws.store.write_output(f"figures/{part['name']}_{name}.png", png)
             embedded[name] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        ws.store.write_output(f"figures/.{part['name']}.key",
+                              json.dumps({"key": part["figures_key"], "figures": sorted(part["figures"])}))
         for name, table in part["summary"].get("tables", {}).items():
             ws.store.write_output(f"tables/{part['name']}_{name}.csv", table_csv(table))
         contexts.append({"name": part["name"], "title": part["title"], "number": number,

@@ -8,6 +8,7 @@ no re-written PDF. Any change falls through to the normal build, which verifies 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict
@@ -23,6 +24,7 @@ def _stats(folder: Path | None, pattern: str = "**/*") -> list:
                   for p in Path(folder).glob(pattern) if p.is_file())
 
 
+@functools.lru_cache(maxsize=1)
 def code_hash() -> str:
     """The content of mkreport's own code, templates and defaults (a changed line re-renders)."""
     import experiments

@@ -93,3 +93,23 @@ def test_deconvnet_top_activations_never_reach_into_the_padding(smoke_build):
         for row, col in positions:
             top, bottom, left, right = field_bounds(stack, int(row), int(col))
             assert top >= 0 and left >= 0 and bottom <= 27 and right <= 27, (layer, row, col)
+
+
+@pytest.mark.slow
+def test_a_render_redraws_only_the_figures_whose_inputs_changed(smoke_build, tmp_path, monkeypatch):
+    monkeypatch.setenv("MKREPORT_CACHE_DIR", str(smoke_build["cache"]))
+    output = copy_build(smoke_build, tmp_path)
+    (output / "figures" / ".rnn.key").unlink()  # as if the RNN section's inputs had changed
+    drawn = []
+    for section in SECTIONS:
+        original = section.module.figures
+
+        def figures(summary, name=section.name, original=original):
+            drawn.append(name)
+            return original(summary)
+
+        monkeypatch.setattr(section.module, "figures", figures)
+    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"], download=False)
+    build_report(ws, train=False)
+    assert drawn == ["rnn"]
+    assert (output / "figures" / ".rnn.key").is_file()
