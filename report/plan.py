@@ -101,13 +101,6 @@ class Plan:
     to_train: list    # (spec, key, estimated seconds or None)
     reused: list      # (spec, key)
 
-    def wall_seconds(self, workers: int) -> float | None:
-        """Time until the last run ends when `workers` train at once, longest first."""
-        known = [s for _, _, s in self.to_train]
-        if any(s is None for s in known):
-            return None
-        return pack(known, workers)
-
     def estimate(self, workers: int) -> Estimate:
         """The same numbers, for the progress line to re-estimate as runs finish."""
         return Estimate({spec.run_id: (seconds, run_flops(spec.params)) for spec, _, seconds in self.to_train},

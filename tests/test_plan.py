@@ -6,7 +6,7 @@ import pytest
 
 from report.execute import Executor, longest_first
 from experiments.training import evaluated_images
-from report.plan import Plan, Speed, architecture, speed_from_records
+from report.plan import Speed, architecture, speed_from_records
 from report.runs import RunSpec
 from tests.conftest import run_cli
 
@@ -31,9 +31,10 @@ def test_speed_from_stored_runs_separates_fixed_and_per_sample_costs():
 
 
 def test_wall_time_with_several_workers_packs_the_longest_runs_first():
-    plan = Plan([(None, "a", 1.0), (None, "b", 4.0), (None, "c", 3.0), (None, "d", 6.0)], [])
-    assert plan.wall_seconds(1) == 14.0 and plan.wall_seconds(2) == 7.0  # 6 + 1 beside 4 + 3
-    assert Plan([(None, "a", 1.0), (None, "b", None)], []).wall_seconds(2) is None
+    from report.plan import Estimate, pack
+
+    assert pack([1.0, 4.0, 3.0, 6.0], 1) == 14.0 and pack([1.0, 4.0, 3.0, 6.0], 2) == 7.0  # 6 + 1 beside 4 + 3
+    assert Estimate({"a": (1.0, 10), "b": (None, 10)}, 2).left() is None
 
 
 def test_several_runs_start_longest_first_and_never_more_workers_than_runs():
