@@ -14,6 +14,7 @@ import pickle
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -260,16 +261,61 @@ def convert_official_cifar(archive_path: Path) -> Dataset:
 
 # ---------------------------------------------------------------- download and decoded cache
 
-def download_file(spec: Download, destination: Path) -> Path:
-    """Fetch spec.url to destination atomically, refusing a file whose SHA-256 differs."""
+class DownloadMeter:
+    """A download's bytes and rate on stderr. On a terminal one line rewritten in place (at most every
+    0.2 s); elsewhere (logs, CI) a line when it starts and one when it ends, never a stream of updates."""
+
+    INTERVAL = 0.2
+
+    def __init__(self, name: str, total: int | None, stream=None, clock=time.monotonic):
+        self.name, self.total, self.clock = name, total, clock
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = self.shown = clock()
+        self.received = 0
+        if not self.live:
+            self._say(f"downloading {name}" + (f" ({_megabytes(total)})" if total else "") + "…\n")
+
+    def add(self, count: int) -> None:
+        self.received += count
+        now = self.clock()
+        if self.live and now - self.shown >= self.INTERVAL:
+            self.shown = now
+            of = f" of {_megabytes(self.total)} ({self.received / self.total:.0%})" if self.total else ""
+            self._say(f"\rdownloading {self.name}: {_megabytes(self.received)}{of}, {self._rate(now)}")
+
+    def done(self) -> None:
+        now = self.clock()
+        line = f"downloaded {self.name}: {_megabytes(self.received)} in {now - self.started:.1f} s ({self._rate(now)})"
+        self._say(f"\r{line}\033[K\n" if self.live else f"{line}\n")  # \033[K: clear the rest of the live line
+
+    def _rate(self, now: float) -> str:
+        return f"{_megabytes(self.received / max(now - self.started, 1e-9))}/s"
+
+    def _say(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+
+def _megabytes(count: float) -> str:
+    return f"{count / 1e6:.1f} MB"
+
+
+def download_file(spec: Download, destination: Path, stream=None, clock=time.monotonic) -> Path:
+    """Fetch spec.url to destination atomically, refusing a file whose SHA-256 differs; the progress
+    goes to stream (default stderr), see DownloadMeter."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".download-")
     digest = hashlib.sha256()
     try:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(spec.url, timeout=60) as response:
-            for block in iter(lambda: response.read(1 << 20), b""):
+            length = response.headers.get("Content-Length")
+            meter = DownloadMeter(spec.filename, int(length) if length and length.isdigit() else None, stream, clock)
+            for block in iter(lambda: response.read(1 << 18), b""):
                 digest.update(block)
                 out.write(block)
+                meter.add(len(block))
+            meter.done()
         if digest.hexdigest() != spec.sha256:
             raise DataError(f"download of {spec.url} has SHA-256 {digest.hexdigest()}, expected "
                             f"{spec.sha256}; not using it")

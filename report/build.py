@@ -72,14 +72,24 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
         ws.store.write_output("claims.json", claims_json(parts))
     with console.phase("writing report.html and report.pdf"):
         html, pdf = write(ws, parts)
-    from . import tensorboard_export
-
-    tensorboard_export.export(ws.store.output, {part["name"]: part["records"][part["name"]] for part in parts})
+    export_tensorboard(ws, parts)
     # the record's own write changes no input; what it fingerprints is what this report was made from
     from .uptodate import fingerprint
 
     ws.store.write_output(RECORD, record_json(ws.settings, fingerprint(ws) if not missing and not tally.failed else None))
     return Built(tally, html, pdf, [part["name"] for part in parts], missing)
+
+
+def export_tensorboard(ws: Workspace, parts: list[dict]) -> None:
+    """Every section's runs as TensorBoard events, with the conv1 filters of the best CIFAR10 run."""
+    from . import tensorboard_export, trained_lenet
+
+    records = {part["name"]: part["records"][part["name"]] for part in parts}
+    best_filters = None
+    if any(r["state"] == "done" for r in records.get("cnn", [])):
+        best = trained_lenet.best_run(records["cnn"])
+        best_filters = (best, ws.store.load_arrays(ws.store.load("cnn", best["key"]))["snapshot_conv1_kernel"])
+    tensorboard_export.export(ws.store.output, records, best_filters)
 
 
 def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[str, str]]:

@@ -5,7 +5,9 @@ this existed all appear. Each run gets its per-evaluation train and test loss an
 (step = training samples seen), its train loss and accuracy every log_every_steps batches,
 and its hyperparameters for the HParams dashboard (with the seed
 as an hparam and the final test accuracy as the metric); each section folder gets the HParams
-experiment config of its grid. The events are written with TensorBoard's own protos and writer
+experiment config of its grid. The best CIFAR10 LeNet5 run (best configuration, best seed: the
+network the visualize section shows) also gets its conv1 filters as an image at initialisation and
+after every epoch (the Images tab's step slider). The events are written with TensorBoard's own protos and writer
 (tensorboard.plugins.hparams, tensorboard.summary.writer): no TensorFlow import at render time.
 A run's folder is rewritten only when the stored run behind it changes (its key).
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+
+import numpy as np
 
 FOLDER = "tensorboard"
 METRICS = {"train/loss": "train_loss", "train/accuracy": "train_accuracy",
@@ -98,8 +102,73 @@ def write_section_config(root: Path, section: str, records: list[dict]) -> None:
     _write(folder, [_summary_event(summary_v2.hparams_config_pb(hparams, metrics), 0.0)])
 
 
-def export(output: Path, records_by_section: dict[str, list[dict]]) -> Path:
-    """Event files for every section's stored runs (failed runs have no curve and are left out)."""
+FILTERS_TAG = "conv1/filters"
+FILTERS_SUFFIX = ".conv1-filters"  # the image's own event file in the run folder, apart from the scalars
+TILE, GAP = 6, 2  # each 5×5 filter drawn 30×30 (nearest neighbour), 2 pixels of white between filters
+
+
+def filter_grid(kernel: np.ndarray, scale: float, cols: int = 8) -> np.ndarray:
+    """A conv1 kernel (5, 5, 1, maps) → one uint8 grey image of its filters, `cols` a row.
+
+    One scale for every filter and epoch (± scale → black/white, 0 → mid-grey), so filters can be
+    compared with each other and across epochs: a filter drawn faint is a small one, not a rescaled one."""
+    filters = kernel[:, :, 0, :].transpose(2, 0, 1)
+    size = kernel.shape[0] * TILE
+    rows = -(-len(filters) // cols)
+    grid = np.full((rows * (size + GAP) - GAP, cols * (size + GAP) - GAP), 255, dtype=np.uint8)
+    for index, weights in enumerate(filters):
+        grey = np.clip(np.rint(127.5 + 127.5 * weights / scale), 0, 255).astype(np.uint8)
+        r, c = divmod(index, cols)
+        grid[r * (size + GAP): r * (size + GAP) + size, c * (size + GAP): c * (size + GAP) + size] = \
+            np.kron(grey, np.ones((TILE, TILE), dtype=np.uint8))
+    return grid
+
+
+def _png(image: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image  # Pillow comes with matplotlib and WeasyPrint
+
+    buffer = io.BytesIO()
+    Image.fromarray(image, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _image_event(tag: str, image: np.ndarray, step: int, description: str):
+    """The images plugin's summary (as tf.summary.image writes it: [width, height, png] strings)."""
+    from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+    from tensorboard.plugins.image import metadata
+
+    tensor = tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_STRING, tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=3)]),
+        string_val=[str(image.shape[1]).encode(), str(image.shape[0]).encode(), _png(image)])
+    value = summary_pb2.Summary.Value(tag=tag, tensor=tensor,
+                                      metadata=metadata.create_summary_metadata(display_name=tag, description=description))
+    return _summary_event(summary_pb2.Summary(value=[value]), 0.0, step)
+
+
+def write_filters(root: Path, section: str, record: dict, kernels: np.ndarray) -> None:
+    """kernels (epochs + 1, 5, 5, 1, maps): conv1 at initialisation and after each epoch, in the run's
+    folder; any other run's filter image in the section is removed (the best run can change)."""
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    folder = run_folder(root, section, record)
+    for old in (root / section).glob(f"*/events.out.tfevents.*{FILTERS_SUFFIX}"):
+        old.unlink()
+    scale = float(np.abs(kernels).max()) or 1.0
+    steps = [0] + [int(epoch["samples_seen"]) for epoch in record["metrics"]]
+    description = (f"conv1 of {record['label']}, seed {record['seed']} (the best CIFAR10 configuration's best seed) at "
+                   f"initialisation and after each epoch; step = training images seen. Grey is 0, white/black ±{scale:.3g} "
+                   "(one scale for all filters and epochs).")
+    writer = EventFileWriter(str(folder), filename_suffix=FILTERS_SUFFIX)
+    for step, kernel in zip(steps, kernels):
+        writer.add_event(_image_event(FILTERS_TAG, filter_grid(kernel, scale), step, description))
+    writer.close()
+
+
+def export(output: Path, records_by_section: dict[str, list[dict]], best_filters: tuple[dict, np.ndarray] | None = None) -> Path:
+    """Event files for every section's stored runs (failed runs have no curve and are left out);
+    best_filters = (the best CIFAR10 run's record, its conv1 snapshots) adds the filter image."""
     root = Path(output) / FOLDER
     for section, records in records_by_section.items():
         finished = [r for r in records if r["metrics"]]
@@ -108,4 +177,6 @@ def export(output: Path, records_by_section: dict[str, list[dict]]) -> Path:
         for record in finished:
             write_run(root, section, record)
         write_section_config(root, section, finished)
+    if best_filters is not None:
+        write_filters(root, "cnn", *best_filters)
     return root

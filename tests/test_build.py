@@ -3,6 +3,7 @@ import csv
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from tests.conftest import run_cli
@@ -233,6 +234,59 @@ def test_tensorboard_event_files_hold_every_run_and_its_hyperparameters(smoke_bu
         assert "batch_size" in hparams and ("optimizer" in hparams or "cell" in hparams)
     result = run_cli("tensorboard", "--output", output)
     assert result.returncode == 0 and result.stdout.startswith("tensorboard --logdir")
+
+
+def test_tensorboard_shows_the_best_cnn_runs_conv1_filters_per_epoch(smoke_build):
+    """The best CIFAR10 configuration's best seed (by metrics.csv) holds the filter image, at
+    initialisation and after each epoch, and its pixels are the stored conv1 kernels."""
+    import io
+
+    from PIL import Image
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from report import tensorboard_export
+    from report.store import Store
+
+    output = smoke_build["output"]
+    with open(output / "metrics.csv") as stream:
+        final = {}
+        for row in csv.DictReader(stream):
+            if row["section"] == "cnn" and row["state"] == "done":
+                final[(row["config"], row["seed"])] = float(row["test_accuracy"])
+    configs = {config for config, _ in final}
+    best_config = max(configs, key=lambda c: np.mean([v for (k, _), v in final.items() if k == c]))
+    best_seed = max((seed for config, seed in final if config == best_config), key=lambda s: final[(best_config, s)])
+    holders = [f.parent for f in (output / "tensorboard" / "cnn").glob("*/events.out.tfevents.*.conv1-filters")]
+    assert len(holders) == 1
+    events = EventAccumulator(str(holders[0]), size_guidance={"tensors": 0})
+    events.Reload()
+    images = events.Tensors("conv1/filters")
+    start = [s for s in events.Tensors("_hparams_/session_start_info")]
+    assert start  # the same folder as the run's scalars and hparams
+    store = Store(output)
+    record = next(r.record for r in store.records("cnn") if r.record.get("label") == best_config
+                  and str(r.record["seed"]) == best_seed)
+    kernels = store.load_arrays(store.load("cnn", record["key"]))["snapshot_conv1_kernel"]
+    assert [image.step for image in images] == [0] + [m["samples_seen"] for m in record["metrics"]]
+    scale = float(np.abs(kernels).max())
+    for image, kernel in zip(images, kernels):
+        width, height, png = image.tensor_proto.string_val
+        pixels = np.asarray(Image.open(io.BytesIO(png)))
+        assert pixels.shape == (int(height), int(width))
+        assert np.array_equal(pixels, tensorboard_export.filter_grid(kernel, scale))
+
+
+def test_filter_grid_draws_zero_grey_and_the_scale_black_or_white_with_white_gaps():
+    from report.tensorboard_export import GAP, TILE, filter_grid
+
+    kernel = np.zeros((5, 5, 1, 9), dtype=np.float32)
+    kernel[0, 0, 0, 0], kernel[4, 4, 0, 0], kernel[2, 2, 0, 8] = 0.5, -0.5, 0.25
+    grid = filter_grid(kernel, scale=0.5, cols=8)
+    size = 5 * TILE
+    assert grid.shape == (2 * size + GAP, 8 * size + 7 * GAP)
+    assert grid[0, 0] == 255 and grid[size - 1, size - 1] == 0 and grid[size // 2, size // 2] == 128
+    assert grid[size + GAP + 2 * TILE, 2 * TILE] == 191  # filter 8 opens the second row: 0.25 of 0.5 → 127.5 + 63.75
+    assert (grid[size: size + GAP] == 255).all() and (grid[:size, size: size + GAP] == 255).all()
 
 
 def test_per_step_train_points_average_to_each_epochs_train_loss(smoke_build):

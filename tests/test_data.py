@@ -137,6 +137,33 @@ def test_download_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
     assert not (data.cache_dir() / "mnist.npz").exists()
 
 
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_download_shows_bytes_and_rate_on_a_terminal_and_two_lines_elsewhere(tmp_path):
+    payload = bytes(range(256)) * 4096 * 3  # 3.1 MB: twelve blocks of 256 KiB
+    source = tmp_path / "big.bin"
+    source.write_bytes(payload)
+    spec = data.Download(source.as_uri(), hashlib.sha256(payload).hexdigest(), "big.bin")
+    ticks = iter(range(1000))
+    clock = lambda: next(ticks) * 0.5  # every reading half a second later: each block is shown
+    terminal = FakeTerminal()
+    data.download_file(spec, tmp_path / "cache" / "big.bin", stream=terminal, clock=clock)
+    shown = terminal.getvalue()
+    assert (tmp_path / "cache" / "big.bin").read_bytes() == payload
+    updates = shown.split("\r")[1:-1]
+    assert len(updates) == 12 and updates[0] == "downloading big.bin: 0.3 MB of 3.1 MB (8%), 0.5 MB/s"
+    assert shown.endswith("\rdownloaded big.bin: 3.1 MB in 6.5 s (0.5 MB/s)\033[K\n")
+
+    log = io.StringIO()  # not a terminal: a start line and an end line, nothing rewritten
+    data.download_file(spec, tmp_path / "cache2" / "big.bin", stream=log)
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "downloading big.bin (3.1 MB)…" and lines[1].startswith("downloaded big.bin: 3.1 MB in ")
+    assert len(lines) == 2 and "\r" not in log.getvalue()
+
+
 def test_offline_and_absent_names_the_file_and_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setitem(data.DOWNLOADS, "mnist", data.Download("http://127.0.0.1:9/mnist.npz", "0" * 64, "mnist.npz"))
     (tmp_path / "empty").mkdir()
