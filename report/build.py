@@ -49,8 +49,12 @@ def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool 
 
 
 def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Built:
+    from . import log_warnings
+    from .logs import FOLDER as LOGS
+
     chosen = with_dependencies([s.name for s in ws.sections] if names is None else names, ws.sections)
     tally = RunTally()
+    logs_before = log_warnings.log_sizes(ws.store.output / LOGS)
     if train:
         from .plan import describe, make_plan
 
@@ -73,6 +77,8 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
     with console.phase("writing report.html and report.pdf"):
         html, pdf = write(ws, parts)
     export_tensorboard(ws, parts)
+    for line in log_warnings.summary_lines(log_warnings.find(ws.store.output / LOGS, logs_before), ws.store.output / LOGS):
+        console.say(line)
     # the record's own write changes no input; what it fingerprints is what this report was made from
     from .uptodate import fingerprint
 

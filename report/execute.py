@@ -106,9 +106,12 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
                                    ws.store.output if executor.quiet_native_logs else None, executor.visible_gpus())
     else:
         outcomes = _train_serial(ws, todo, progress)
+    gpus_expected, on_cpu = bool(executor.visible_gpus()), []
     try:
         for spec, key, result, error, wall in outcomes:
             record = _run_record(spec, ws.dataset(spec.dataset), result, error, wall)
+            if gpus_expected and result and result["device"] == "CPU":
+                on_cpu.append(spec.run_id)
             ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
             progress.skip_epochs(spec.params["epochs"] - len(record["metrics"]))
             progress.run_done(spec.run_id, wall)
@@ -126,6 +129,10 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
         tally.interrupted = True
     finally:
         outcomes.close()
+        if on_cpu:  # said once: TensorFlow falls back to the CPU without an error
+            progress.say(f"warning: GPUs are visible ({', '.join(executor.visible_gpus())}) but {len(on_cpu)} run(s) "
+                         f"trained on the CPU, e.g. {on_cpu[0]}: TensorFlow could not use them "
+                         f"(its log: {run_log(ws.store.output, on_cpu[0])})")
         if own_console:
             progress.console.close()
     return tally

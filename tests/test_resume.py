@@ -214,3 +214,25 @@ def test_same_config_and_seed_give_identical_metrics(tmp_path, data_dir):
                      for r in runs)
     assert first == second and runs[0]["created"] <= runs[1]["created"]
     assert runs[0]["metrics"][0]["train_seconds"] != runs[1]["metrics"][0]["train_seconds"]  # really retrained
+
+
+def test_runs_that_fell_back_to_the_cpu_beside_visible_gpus_are_said_once(small_grid, monkeypatch, capsys):
+    """TensorFlow trains on the CPU without an error when it cannot use a GPU: mkreport says so, once."""
+    import io
+
+    monkeypatch.setattr("experiments.training.train_run", lambda params, seed, data, on_epoch=None: fake_result(params))
+    from report.progress import Console
+
+    stream = io.StringIO()
+    console = Console(stream)
+    train_missing(small_grid, CNN, executor=Executor(jobs=1, gpus=("0", "1")), console=console)
+    console.close()
+    warnings = [line for line in stream.getvalue().splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: GPUs are visible (0, 1) but 4 run(s) trained on the CPU, e.g. cnn/sgd, lr=0.1/seed=0: "
+                        f"TensorFlow could not use them (its log: {small_grid.store.output}/logs/cnn__sgd_lr=0.1__seed=0.log)"]
+
+    stream = io.StringIO()
+    console = Console(stream)
+    train_missing(small_grid, CNN, executor=Executor(jobs=1, gpus=()), force=True, console=console)
+    console.close()
+    assert "warning:" not in stream.getvalue()  # no GPU visible: the CPU is expected
