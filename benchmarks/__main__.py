@@ -29,11 +29,11 @@ EPOCHS = 3           # the first epoch includes tracing; the rest are timed
 SAMPLES = 1536
 
 
-def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
+def matmul_peak_gflops(size: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
     import tensorflow as tf
 
-    a = tf.random.normal((size, size))
-    b = tf.random.normal((size, size))
+    a = tf.random.normal((size, size), dtype=dtype)
+    b = tf.random.normal((size, size), dtype=dtype)
     tf.linalg.matmul(a, b).numpy()
     best = float("inf")
     for _ in range(repeats):
@@ -43,11 +43,11 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
     return 2 * size ** 3 / best / 1e9
 
 
-def mkreport_throughput(params: dict, data) -> float:
+def mkreport_throughput(params: dict, data, precision: str = "float32") -> float:
     """Samples per second in training steps, through experiments.training.train_run."""
     from experiments.training import train_run
 
-    result = train_run(dict(params, epochs=EPOCHS, samples_per_epoch=SAMPLES, test_samples=200,
+    result = train_run(dict(params, precision=precision, epochs=EPOCHS, samples_per_epoch=SAMPLES, test_samples=200,
                             curve_test_samples=200, log_every_steps=15), 0, data)  # per-step points, as builds record
     return SAMPLES / statistics.median(m["train_seconds"] for m in result["metrics"][1:])
 
@@ -133,8 +133,14 @@ def main() -> None:
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; one thread per run")
         print(precision_benchmark(cifar, mnist, args.seeds))
         return
+    from report.config import native_bfloat16
+
+    bf16 = native_bfloat16()  # elsewhere bfloat16 is emulated (slow) and builds refuse it
     peak = matmul_peak_gflops()
-    rows = [("fp32 matmul peak (2048²)", "", "", f"{peak:.1f}", "", "1.00")]
+    rows = [("fp32 matmul peak (2048²)", "", "", "", "", f"{peak:.1f}", "", "1.00")]
+    if bf16:
+        bf16_peak = matmul_peak_gflops(dtype="bfloat16")
+        rows.append(("bf16 matmul peak (2048²)", "", "", "", "", f"{bf16_peak:.1f}", "", f"{bf16_peak / peak:.2f}"))
     models = [("LeNet5, CIFAR10, batch 64", {"model": "lenet5", "optimizer": "adam", "learning_rate": 1e-3,
                                                "batch_size": 64}, cifar, lenet5_forward_flops())]
     for cell in ("rnn", "lstm", "gru"):
@@ -143,8 +149,10 @@ def main() -> None:
                        mnist, rnn_forward_flops(cell, 128)))
     for name, params, data, forward in models:
         ours, bare = mkreport_throughput(params, data), bare_keras_throughput(params, data)
+        half = mkreport_throughput(params, data, "bfloat16") if bf16 else None
         gflops = ours * forward * TRAINING_FACTOR / 1e9
-        rows.append((name, f"{ours:,.0f}", f"{bare:,.0f}", f"{gflops:.1f}", f"{ours / bare:.2f}", f"{gflops / peak:.2f}"))
+        rows.append((name, f"{ours:,.0f}", f"{bare:,.0f}", f"{half:,.0f}" if half else "no native bf16",
+                     f"{half / ours:.2f}" if half else "", f"{gflops:.1f}", f"{ours / bare:.2f}", f"{gflops / peak:.2f}"))
 
     with tempfile.TemporaryDirectory() as folder:
         # one configuration per grid keeps the cold build short; the report still has every section and figure
@@ -158,8 +166,9 @@ def main() -> None:
         render = timed_cli("render", *common)
 
     lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; python {platform.python_version()}", "",
-             "| what | mkreport samples/s | bare Keras samples/s | GFLOP/s | mkreport / Keras | fraction of peak |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "| what | mkreport samples/s | bare Keras samples/s | mkreport bf16 samples/s | bf16 / fp32 | GFLOP/s (fp32) "
+             "| mkreport / Keras | fraction of fp32 peak |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     lines += ["", "| command (smoke profile, one configuration per grid) | seconds |", "| --- | --- |",
               f"| cold `mkreport all` (3 runs, both analyses, render) | {cold:.1f} |", f"| `mkreport all` again (nothing changed: up to date) | {warm:.1f} |",
