@@ -2,17 +2,22 @@
 
     python -m benchmarks [--data-dir DIR] [--save]
     python -m benchmarks --precision [--data-dir DIR] [--seeds 3]
+    python -m benchmarks --profiles smoke quick [full] [--data-dir DIR] [--save]
 
 --save also writes the table to benchmarks/last_run.md with the machine it ran on.
 --precision trains the LeNet5 grid's best configuration (full budget) and one RNN configuration in
 float32 and in bfloat16, each with --seeds seeds, and prints the speed-up in training steps and the
 difference of mean final test accuracy (bfloat16 − float32) with its 95 % interval (Welch).
+--profiles times `mkreport all --profile P` from a fresh output and cache for each profile named, and
+compares the time-left estimates it printed (the first, and the first after a quarter of the runs
+finished) with the time that was really left; --save writes that table to benchmarks/profiles_last_run.md.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -109,6 +114,45 @@ def precision_benchmark(cifar, mnist, seeds: int) -> str:
     return "\n".join(lines)
 
 
+LEFT = re.compile(r"≈(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)? left")
+
+
+def seconds_of(match: re.Match) -> int:
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return 3600 * hours + 60 * minutes + seconds
+
+
+def profile_benchmark(profile: str, data_dir: str) -> str:
+    """One cold build of a profile, each line of its output stamped when it arrived: wall time, and
+    each checked estimate against the time really left from that line to the end."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, MKREPORT_CACHE_DIR=f"{folder}/cache")
+        env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user runs it
+        started = time.monotonic()
+        process = subprocess.Popen([sys.executable, "-m", "report", "all", "--profile", profile, "--data-dir", data_dir,
+                                    "--output", f"{folder}/output"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   text=True, env=env)
+        lines = [(time.monotonic() - started, line) for line in process.stderr]
+        if process.wait() != 0:
+            raise SystemExit(f"mkreport all --profile {profile} failed:\n" + "".join(line for _, line in lines[-20:]))
+        wall = time.monotonic() - started
+    runs = int(re.search(r"plan: (\d+) run", "".join(line for _, line in lines)).group(1))
+    checks, finished = {}, 0
+    for at, line in lines:
+        finished += " done in " in line
+        match = LEFT.search(line)
+        if match:
+            checks.setdefault("first", (at, seconds_of(match)))
+            if finished >= runs / 4:
+                checks.setdefault("after a quarter", (at, seconds_of(match)))
+    cells = []
+    for name in ("first", "after a quarter"):
+        at, left = checks[name]
+        really = wall - at
+        cells.append(f"at {at:.0f} s: ≈{left:.0f} s left, really {really:.0f} s ({(left - really) / really:+.0%})")
+    return f"| {profile} | {runs} | {wall:.1f} | " + " | ".join(cells) + " |"
+
+
 def timed_cli(*args) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "report", *args], check=True, capture_output=True,
@@ -122,7 +166,20 @@ def main() -> None:
     parser.add_argument("--save", action="store_true")
     parser.add_argument("--precision", action="store_true", help="float32 against bfloat16 (see above)")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--profiles", nargs="+", choices=("smoke", "quick", "full"), help="time cold builds (see above)")
     args = parser.parse_args()
+    if args.profiles:
+        lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; python {platform.python_version()}",
+                 "", "| profile | runs | wall seconds | first estimate | estimate after a quarter of the runs |",
+                 "| --- | --- | --- | --- | --- |"]
+        for profile in args.profiles:
+            lines.append(profile_benchmark(profile, args.data_dir))
+            print(lines[-1], flush=True)
+        if args.save:
+            Path(__file__).with_name("profiles_last_run.md").write_text(
+                f"# Last profile timing\n\n`python -m benchmarks --profiles {' '.join(args.profiles)} --save`, "
+                f"{time.strftime('%Y-%m-%d')}, fresh output and cache\n\n" + "\n".join(lines) + "\n")
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from experiments.data import load_cifar10, load_mnist
     from experiments.training import THREADS_PER_RUN, use_threads
@@ -166,7 +223,7 @@ def main() -> None:
         render = timed_cli("render", *common)
 
     lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; python {platform.python_version()}", "",
-             "| what | mkreport samples/s | bare Keras samples/s | mkreport bf16 samples/s | bf16 / fp32 | GFLOP/s (fp32) "
+             "| what | mkreport samples/s | bare Keras samples/s | mkreport bf16 samples/s | bf16 / fp32 | GFLOP/s "
              "| mkreport / Keras | fraction of fp32 peak |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

@@ -122,3 +122,14 @@ def test_without_estimates_the_time_left_comes_from_flops_after_the_first_run():
     assert estimate.left() is None
     estimate.finished("small", 3.0)  # 0.03 s per FLOP unit
     assert estimate.left() == pytest.approx(9.0 + AFTER_TRAINING_SECONDS)
+
+
+def test_the_profile_benchmark_reads_every_form_of_time_left():
+    """benchmarks --profiles checks the printed estimates against the clock: it must read them as printed."""
+    from benchmarks.__main__ import LEFT, seconds_of
+    from report.progress import format_duration
+
+    for seconds in (7, 59, 62, 600, 3599, 3900):
+        line = f"[3/9] cnn/sgd  (4s elapsed, ≈{format_duration(seconds)} left)"
+        expected = seconds if seconds < 3600 else seconds // 60 * 60  # hours are printed to the minute
+        assert seconds_of(LEFT.search(line)) == expected
