@@ -91,8 +91,7 @@ def image_panels(panels: list[tuple[str, np.ndarray]], cmap="gray", colorbar_lab
                  width: float = 7.0, height: float = 3.2) -> bytes:
     """Side-by-side images with titles; NaN pixels show white."""
     figure, axes = plt.subplots(1, len(panels), figsize=(width, height))
-    colour_map = plt.get_cmap(cmap).copy()
-    colour_map.set_bad("white")
+    colour_map = plt.get_cmap(cmap).with_extremes(bad="white")
     for axis, (title, image) in zip(np.atleast_1d(axes), panels):
         shown = axis.imshow(image, cmap=colour_map, interpolation="nearest")
         axis.set_title(title, fontsize=9)
