@@ -73,10 +73,21 @@ def _arrays_to_keep(spec: RunSpec, result: dict) -> dict:
 
 def longest_first(todo: list) -> list:
     """Runs in decreasing order of their floating-point work, so that when several train at once
-    the last to start are short ones and no core idles at the end waiting for a long run."""
+    the last to start are short ones and no core idles at the end waiting for a long run. Among runs
+    of equal work, one of each architecture (model, batch, optimizer) before a second of any: the time
+    estimate learns each one's speed from its first run (report/plan.py: Estimate)."""
     from experiments.flops import run_flops
 
-    return sorted(todo, key=lambda item: -run_flops(item[0].params))
+    from .plan import architecture
+
+    seen: dict[tuple, int] = {}
+    keyed = []
+    for index, item in enumerate(todo):
+        params = item[0].params
+        arch = architecture(params)
+        keyed.append(((-run_flops(params), seen.get(arch, 0), index), item))
+        seen[arch] = seen.get(arch, 0) + 1
+    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])]
 
 
 def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,

@@ -22,9 +22,11 @@ from .store import FINISHED, atomic_write_bytes, make_key
 
 
 def architecture(params: dict) -> tuple:
-    """What decides the speed of a run: the model, its size and the batch size (not the optimizer)."""
+    """What decides the speed of a training step: the model, its size, the batch size and the optimizer
+    (Adam's update of LeNet5's 3.3 M weights makes a step a quarter slower than plain SGD's), not the
+    learning rate or the budget."""
     return (params["model"], params.get("cell"), params.get("hidden_size"), tuple(params.get("widths", ())),
-            params["batch_size"])
+            params["batch_size"], params["optimizer"], params.get("precision", "float32"))
 
 
 @dataclass
@@ -103,8 +105,8 @@ class Plan:
 
     def estimate(self, workers: int) -> Estimate:
         """The same numbers, for the progress line to re-estimate as runs finish."""
-        return Estimate({spec.run_id: (seconds, run_flops(spec.params)) for spec, _, seconds in self.to_train},
-                        workers)
+        return Estimate({spec.run_id: (seconds, run_flops(spec.params), architecture(spec.params))
+                         for spec, _, seconds in self.to_train}, workers)
 
 
 # Besides training, measured on the 2-core CI machine: a worker process starts (imports TensorFlow)
@@ -141,10 +143,13 @@ class Estimate:
     """Time left in a build, one model for the plan and the progress lines: each run's estimated seconds
     (from stored runs of its shape, or a cached measurement), scaled by how the runs that finished
     compared with theirs; a run with no estimate is costed by its FLOPs at the speed of the runs that
-    finished. Runs are packed onto the workers longest first; then the analyses and the render."""
+    finished — of its own architecture (model, batch, optimizer) once one of those has finished, else of
+    all. Runs are packed onto the workers longest first; then the analyses and the render."""
 
-    def __init__(self, runs: dict[str, tuple[float | None, int]], workers: int, clock=time.perf_counter):
-        self.runs, self.workers = runs, max(1, workers)
+    def __init__(self, runs: dict[str, tuple], workers: int, clock=time.perf_counter):
+        """runs: run_id → (estimated seconds or None, FLOPs[, architecture])."""
+        self.runs = {run_id: (*value, None)[:3] for run_id, value in runs.items()}
+        self.workers = max(1, workers)
         self.actual: dict[str, float] = {}
         self.clock, self.started = clock, clock()
 
@@ -153,15 +158,21 @@ class Estimate:
 
     def _run_seconds(self) -> dict[str, float] | None:
         done = [(self.actual[r], *self.runs[r]) for r in self.actual if r in self.runs]
-        with_estimate = [(actual, estimate) for actual, estimate, _ in done if estimate]
+        with_estimate = [(actual, estimate) for actual, estimate, _, _ in done if estimate]
         scale = sum(a for a, _ in with_estimate) / sum(e for _, e in with_estimate) if with_estimate else 1.0
-        by_flops = _seconds_from_flops([(flops, actual) for actual, _, flops in done])
+        by_flops = _seconds_from_flops([(flops, actual) for actual, _, flops, _ in done])
+        per_flop_of: dict[tuple, list[float]] = {}  # seconds per FLOP of each architecture's finished runs
+        for actual, _, flops, arch in done:
+            if arch is not None and flops > 0:
+                per_flop_of.setdefault(arch, []).append(actual / flops)
         seconds = {}
-        for run_id, (estimate, flops) in self.runs.items():
+        for run_id, (estimate, flops, arch) in self.runs.items():
             if run_id in self.actual:
                 continue
             if estimate is not None:
                 seconds[run_id] = estimate * scale
+            elif arch in per_flop_of:
+                seconds[run_id] = flops * statistics.fmean(per_flop_of[arch])
             elif by_flops is not None:
                 seconds[run_id] = by_flops(flops)
             else:

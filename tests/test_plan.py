@@ -38,7 +38,8 @@ def test_wall_time_with_several_workers_packs_the_longest_runs_first():
 
 
 def test_several_runs_start_longest_first_and_never_more_workers_than_runs():
-    budget = {"epochs": 2, "samples_per_epoch": 100, "test_samples": 100, "curve_test_samples": 100}
+    budget = {"epochs": 2, "samples_per_epoch": 100, "test_samples": 100, "curve_test_samples": 100, "batch_size": 128,
+              "optimizer": "adam"}
     small = RunSpec("rnn", "rnn, 64 units", 0, {"model": "rnn", "cell": "rnn", "hidden_size": 64, **budget}, "mnist")
     large = RunSpec("rnn", "lstm, 256 units", 0, {"model": "rnn", "cell": "lstm", "hidden_size": 256, **budget}, "mnist")
     assert [spec.label for spec, _ in longest_first([(small, "k1"), (large, "k2")])] == ["lstm, 256 units", "rnn, 64 units"]
@@ -48,8 +49,30 @@ def test_several_runs_start_longest_first_and_never_more_workers_than_runs():
 
 def test_architecture_ignores_what_does_not_change_speed():
     a = {"model": "lenet5", "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 64}
-    assert architecture(a) == architecture(dict(a, optimizer="adam", learning_rate=1e-4))
+    assert architecture(a) == architecture(dict(a, learning_rate=1e-4, epochs=7))
     assert architecture(a) != architecture(dict(a, batch_size=32))
+    assert architecture(a) != architecture(dict(a, optimizer="adam"))  # Adam's update costs LeNet5 a quarter of a step
+    assert architecture(a) != architecture(dict(a, precision="bfloat16"))
+
+
+def test_equal_runs_start_one_of_each_architecture_first():
+    budget = {"model": "lenet5", "batch_size": 64, "epochs": 2, "samples_per_epoch": 100, "test_samples": 100,
+              "curve_test_samples": 100, "learning_rate": 0.1}
+    grid = [(RunSpec("cnn", f"{optimizer} {seed}", seed, dict(budget, optimizer=optimizer), "cifar10"), "k")
+            for optimizer in ("sgd", "adam", "adagrad") for seed in (0, 1)]
+    assert [spec.label for spec, _ in longest_first(grid)] == ["sgd 0", "adam 0", "adagrad 0", "sgd 1", "adam 1", "adagrad 1"]
+
+
+def test_a_run_is_costed_by_its_own_architectures_finished_runs():
+    from report.plan import AFTER_TRAINING_SECONDS, Estimate
+
+    sgd, adam = ("lenet5", "sgd"), ("lenet5", "adam")
+    estimate = Estimate({"s0": (None, 100, sgd), "s1": (None, 100, sgd), "a0": (None, 100, adam),
+                         "a1": (None, 100, adam)}, workers=1)
+    estimate.finished("s0", 4.0)
+    assert estimate.left() == pytest.approx(12.0 + AFTER_TRAINING_SECONDS)  # no Adam run yet: all at SGD's speed
+    estimate.finished("a0", 5.0)
+    assert estimate.left() == pytest.approx(9.0 + AFTER_TRAINING_SECONDS)  # s1 at 4 s, a1 at 5 s
 
 
 def test_no_speed_without_runs():
