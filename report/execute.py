@@ -125,7 +125,8 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
                 on_cpu.append(spec.run_id)
             ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
             progress.skip_epochs(spec.params["epochs"] - len(record["metrics"]))
-            progress.run_done(spec.run_id, wall)
+            in_epochs = sum(m.get("train_seconds", 0.0) + m.get("eval_seconds", 0.0) for m in record["metrics"])
+            progress.run_done(spec.run_id, wall, overhead=wall - in_epochs)
             if record["state"] == FAILED:
                 log = run_log(ws.store.output, spec.run_id)
                 progress.say(f"    failed: {error}" + (f" (its log: {log})" if log.is_file() else ""))

@@ -109,6 +109,11 @@ class Plan:
                          for spec, _, seconds in self.to_train}, workers)
 
 
+def _groups(arch: tuple | None) -> list:
+    """From the closest kin of a run to the farthest: its architecture, its model (and cell), any run."""
+    return ([arch, arch[:2]] if arch is not None else []) + ["any"]
+
+
 # Besides training, measured on the 2-core CI machine: a worker process starts (imports TensorFlow)
 # in ≈ 4 s; importing TensorFlow for the analyses, the analyses, figures and PDF after training ≈ 14 s.
 WORKER_START_SECONDS = 4.0
@@ -123,58 +128,46 @@ def pack(seconds: list[float], workers: int, start: float = 0.0) -> float:
     return max(loads) if seconds else 0.0
 
 
-def _seconds_from_flops(points: list[tuple[int, float]]):
-    """seconds = fixed + flops × rate, fitted to finished runs (a run also costs building and tracing its
-    model, whatever its size); proportional to the FLOPs while the finished runs cannot separate the two."""
-    if not points:
-        return None
-    flops = [f for f, _ in points]
-    if len(set(flops)) >= 2:
-        import numpy as np
-
-        rate, fixed = np.polyfit(flops, [s for _, s in points], 1)
-        if rate > 0 and fixed >= 0:
-            return lambda f: fixed + rate * f
-    rate = sum(s for _, s in points) / sum(flops)
-    return lambda f: rate * f
-
-
 class Estimate:
     """Time left in a build, one model for the plan and the progress lines: each run's estimated seconds
     (from stored runs of its shape, or a cached measurement), scaled by how the runs that finished
-    compared with theirs; a run with no estimate is costed by its FLOPs at the speed of the runs that
-    finished — of its own architecture (model, batch, optimizer) once one of those has finished, else of
-    all. Runs are packed onto the workers longest first; then the analyses and the render."""
+    compared with theirs. A run with no estimate costs what finished runs spent outside their epochs
+    (building, tracing: about the same for every model) plus its FLOPs at the speed per FLOP of the
+    finished runs of its architecture (model, size, batch, optimizer), else of its model (LeNet5, or
+    one RNN cell), else of all: a basic RNN turns FLOPs into seconds at another rate than LeNet5.
+    Runs are packed onto the workers longest first; then the analyses and the render."""
 
     def __init__(self, runs: dict[str, tuple], workers: int, clock=time.perf_counter):
         """runs: run_id → (estimated seconds or None, FLOPs[, architecture])."""
         self.runs = {run_id: (*value, None)[:3] for run_id, value in runs.items()}
         self.workers = max(1, workers)
         self.actual: dict[str, float] = {}
+        self.overhead: dict[str, float] = {}
         self.clock, self.started = clock, clock()
 
-    def finished(self, run_id: str, seconds: float) -> None:
+    def finished(self, run_id: str, seconds: float, overhead: float = 0.0) -> None:
+        """overhead: the seconds of the run spent outside its epochs' training and evaluation."""
         self.actual[run_id] = seconds
+        self.overhead[run_id] = min(max(0.0, overhead), seconds)
 
     def _run_seconds(self) -> dict[str, float] | None:
-        done = [(self.actual[r], *self.runs[r]) for r in self.actual if r in self.runs]
-        with_estimate = [(actual, estimate) for actual, estimate, _, _ in done if estimate]
+        done = [(self.actual[r], self.overhead[r], *self.runs[r]) for r in self.actual if r in self.runs]
+        with_estimate = [(actual, estimate) for actual, _, estimate, _, _ in done if estimate]
         scale = sum(a for a, _ in with_estimate) / sum(e for _, e in with_estimate) if with_estimate else 1.0
-        by_flops = _seconds_from_flops([(flops, actual) for actual, _, flops, _ in done])
-        per_flop_of: dict[tuple, list[float]] = {}  # seconds per FLOP of each architecture's finished runs
-        for actual, _, flops, arch in done:
-            if arch is not None and flops > 0:
-                per_flop_of.setdefault(arch, []).append(actual / flops)
+        fixed = statistics.median(overhead for _, overhead, _, _, _ in done) if done else 0.0
+        per_flop: dict[object, list[float]] = {}  # seconds per FLOP in the epochs: by architecture, model, all
+        for actual, overhead, _, flops, arch in done:
+            for group in _groups(arch):
+                per_flop.setdefault(group, []).append((actual - overhead) / max(flops, 1))
         seconds = {}
         for run_id, (estimate, flops, arch) in self.runs.items():
             if run_id in self.actual:
                 continue
             if estimate is not None:
                 seconds[run_id] = estimate * scale
-            elif arch in per_flop_of:
-                seconds[run_id] = flops * statistics.fmean(per_flop_of[arch])
-            elif by_flops is not None:
-                seconds[run_id] = by_flops(flops)
+            elif done:
+                group = next(g for g in _groups(arch) if g in per_flop)
+                seconds[run_id] = fixed + flops * statistics.fmean(per_flop[group])
             else:
                 return None
         return seconds

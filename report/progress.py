@@ -90,11 +90,12 @@ class Progress:
         left = (now - self.started) / self.epochs_done * max(0, self.total_epochs - self.epochs_done)
         return elapsed + f", ≈{format_duration(left)} of training left"
 
-    def run_done(self, run_id: str, seconds: float) -> None:
-        """A run's result is stored: the estimate learns its real time."""
+    def run_done(self, run_id: str, seconds: float, overhead: float = 0.0) -> None:
+        """A run's result is stored: the estimate learns its real time (and how much of it was spent
+        outside its epochs)."""
         self._running.pop(run_id, None)
         if self.estimate is not None:
-            self.estimate.finished(run_id, seconds)
+            self.estimate.finished(run_id, seconds, overhead)
 
     def say(self, text: str) -> None:
         self.console.say(text)

@@ -156,3 +156,18 @@ def test_the_profile_benchmark_reads_every_form_of_time_left():
         line = f"[3/9] cnn/sgd  (4s elapsed, ≈{format_duration(seconds)} left)"
         expected = seconds if seconds < 3600 else seconds // 60 * 60  # hours are printed to the minute
         assert seconds_of(LEFT.search(line)) == expected
+
+
+def test_a_run_of_an_unseen_model_costs_the_measured_overhead_plus_its_flops_at_its_models_speed():
+    """What finished runs spent outside their epochs is a fixed cost for every run; the FLOP rate comes
+    from the closest kin: the same architecture, else the same model (an LSTM of another size), else all."""
+    from report.plan import AFTER_TRAINING_SECONDS, Estimate
+
+    lstm256, lstm64, lenet = ("rnn", "lstm", 256), ("rnn", "lstm", 64), ("lenet5", None)
+    estimate = Estimate({"big": (None, 1000, lstm256), "small": (None, 100, lstm64), "cnn": (None, 500, lenet),
+                         "cnn2": (None, 500, lenet)}, workers=1)
+    estimate.finished("big", 12.0, overhead=2.0)  # 10 s in epochs for 1000 FLOPs
+    # small: 2 s fixed + 100 × 0.01; the LeNet5 runs: no LeNet5 finished, so all runs' rate: 2 + 500 × 0.01
+    assert estimate.left() == pytest.approx(3.0 + 7.0 + 7.0 + AFTER_TRAINING_SECONDS)
+    estimate.finished("cnn", 4.5, overhead=2.0)  # LeNet5 turns FLOPs into seconds five times faster
+    assert estimate.left() == pytest.approx(3.0 + 4.5 + AFTER_TRAINING_SECONDS)
