@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .logs import run_log
+from .plan import record_speed
 from .progress import Progress
 from .runs import RunSpec, run_state, training_code_hash
 from .store import DONE, FAILED, FINISHED
@@ -125,8 +126,8 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
                 on_cpu.append(spec.run_id)
             ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
             progress.skip_epochs(spec.params["epochs"] - len(record["metrics"]))
-            in_epochs = sum(m.get("train_seconds", 0.0) + m.get("eval_seconds", 0.0) for m in record["metrics"])
-            progress.run_done(spec.run_id, wall, overhead=wall - in_epochs)
+            speed = record_speed(record) if record["metrics"] else None
+            progress.run_done(spec.run_id, wall, overhead=speed.fixed if speed else 0.0)
             if record["state"] == FAILED:
                 log = run_log(ws.store.output, spec.run_id)
                 progress.say(f"    failed: {error}" + (f" (its log: {log})" if log.is_file() else ""))

@@ -40,23 +40,25 @@ class Speed:
                 + evaluated_images(params) * self.per_eval)
 
 
-def speed_from_records(records: list[dict]) -> Speed | None:
-    """From stored runs of one architecture: later epochs give the per-sample costs, the rest is fixed."""
-    per_train, per_eval, fixed = [], [], []
-    for record in records:
-        metrics = record["metrics"]
-        steady = metrics[1:] or metrics
-        if not steady:
-            continue
-        t = sum(m["train_seconds"] for m in steady) / (len(steady) * record["params"]["samples_per_epoch"])
-        e = sum(m["eval_seconds"] for m in steady) / sum(m["test_images"] for m in steady)
-        per_train.append(t)
-        per_eval.append(e)
-        spent = sum(record["params"]["samples_per_epoch"] * t + m["test_images"] * e for m in metrics)
-        fixed.append(max(0.0, record["wall_seconds"] - spent))
-    if not per_train:
+def record_speed(record: dict) -> Speed | None:
+    """One stored run's costs: its later epochs give the per-sample costs (the first also traces the
+    model); what the run spent beyond those rates is its fixed cost (building and tracing the model)."""
+    metrics, params = record["metrics"], record["params"]
+    steady = metrics[1:] or metrics
+    if not steady:
         return None
-    return Speed(statistics.median(fixed), statistics.median(per_train), statistics.median(per_eval))
+    per_train = sum(m["train_seconds"] for m in steady) / (len(steady) * params["samples_per_epoch"])
+    per_eval = sum(m["eval_seconds"] for m in steady) / max(1, sum(m["test_images"] for m in steady))
+    spent = sum(params["samples_per_epoch"] * per_train + m["test_images"] * per_eval for m in metrics)
+    return Speed(max(0.0, record["wall_seconds"] - spent), per_train, per_eval)
+
+
+def speed_from_records(records: list[dict]) -> Speed | None:
+    """From stored runs of one architecture: the median of each cost."""
+    speeds = [speed for speed in map(record_speed, records) if speed is not None]
+    if not speeds:
+        return None
+    return Speed(*(statistics.median(getattr(s, name) for s in speeds) for name in ("fixed", "per_train", "per_eval")))
 
 
 def _cache_path(arch: tuple):
@@ -131,8 +133,8 @@ def pack(seconds: list[float], workers: int, start: float = 0.0) -> float:
 class Estimate:
     """Time left in a build, one model for the plan and the progress lines: each run's estimated seconds
     (from stored runs of its shape, or a cached measurement), scaled by how the runs that finished
-    compared with theirs. A run with no estimate costs what finished runs spent outside their epochs
-    (building, tracing: about the same for every model) plus its FLOPs at the speed per FLOP of the
+    compared with theirs. A run with no estimate costs the fixed seconds of finished runs (building
+    and tracing a model: about 1 s for every model here) plus its FLOPs at the speed per FLOP of the
     finished runs of its architecture (model, size, batch, optimizer), else of its model (LeNet5, or
     one RNN cell), else of all: a basic RNN turns FLOPs into seconds at another rate than LeNet5.
     Runs are packed onto the workers longest first; then the analyses and the render."""
@@ -146,7 +148,7 @@ class Estimate:
         self.clock, self.started = clock, clock()
 
     def finished(self, run_id: str, seconds: float, overhead: float = 0.0) -> None:
-        """overhead: the seconds of the run spent outside its epochs' training and evaluation."""
+        """overhead: the seconds of the run not explained by its steady per-sample speed (record_speed)."""
         self.actual[run_id] = seconds
         self.overhead[run_id] = min(max(0.0, overhead), seconds)
 
