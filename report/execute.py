@@ -156,9 +156,11 @@ def _train_serial(ws, todo, progress):
     from experiments.training import train_run
 
     from .devices import memory_growth
+    from .workers import warm_up
 
     if todo:
         memory_growth()
+        warm_up()
     for spec, key in todo:
         progress.start_run(spec.run_id)
         started = time.perf_counter()

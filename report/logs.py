@@ -1,5 +1,7 @@
 """TensorFlow's native log lines (its C++ start-up lines, the CUDA probe on a machine without a GPU)
 go to files under output/logs/, not to the terminal: the terminal shows mkreport's own lines.
+A run's lines go to <run>.log, a worker process's start-up (importing TensorFlow) to workers.log,
+the main process's (analyses) to mkreport.log.
 
 They are written below Python, to file descriptor 2, so Python's sys.stderr cannot filter them:
 the descriptor itself is pointed at a log file, and Python's stderr at a copy of the terminal.

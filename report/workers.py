@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 _DATASETS = {}  # a worker trains several runs; it decodes each dataset once
 _EVENTS = None  # a queue to the parent process: run starts and epochs, for its progress lines
@@ -18,7 +19,19 @@ def init_worker(events, output=None, gpu_slots=None) -> None:
     if gpu_slots is not None:
         from .devices import pin
 
-        pin(gpu_slots.get())
+        pin(gpu_slots.get())  # before TensorFlow loads
+    if output is not None:
+        from .logs import FOLDER, point_fd2_at
+
+        point_fd2_at(Path(output) / FOLDER / "workers.log")  # TensorFlow's start-up lines
+    warm_up()
+
+
+def warm_up() -> None:
+    """Import TensorFlow and Keras before the first run's clock starts: their seconds are the worker's
+    start-up, so that no run's time (and no estimate learnt from it) carries them."""
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
 
 
 def train_in_worker(spec, data_dir, threads: int):
