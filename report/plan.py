@@ -145,7 +145,11 @@ class Estimate:
         self.workers = max(1, workers)
         self.actual: dict[str, float] = {}
         self.overhead: dict[str, float] = {}
-        self.clock, self.started = clock, clock()
+        self.clock, self.started = clock, None  # when the first run started: workers' start-up is no inefficiency
+
+    def run_started(self) -> None:
+        if self.started is None:
+            self.started = self.clock()
 
     def finished(self, run_id: str, seconds: float, overhead: float = 0.0) -> None:
         """overhead: the seconds of the run not explained by its steady per-sample speed (record_speed)."""
@@ -185,11 +189,13 @@ class Estimate:
         return pack(remaining, self.workers, start) / self._efficiency(running) + AFTER_TRAINING_SECONDS
 
     def _efficiency(self, running: dict[str, float]) -> float:
-        """The share of the workers' wall time that went into runs so far (start-up, storing results
-        and handing over work take the rest): the remaining runs will see about the same."""
+        """The share of the workers' wall time since the first run started that went into runs (storing
+        results and handing over work take the rest): the remaining runs will see about the same."""
+        if not self.actual or self.started is None:
+            return 1.0
         wall = (self.clock() - self.started) * self.workers
         busy = sum(self.actual.values()) + sum(running.values())
-        if not self.actual or wall <= 0:
+        if wall <= 0:
             return 1.0
         return min(1.0, max(0.25, busy / wall))
 

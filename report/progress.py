@@ -106,6 +106,8 @@ class Progress:
             return
         self._announced.add(run_id)
         self._running[run_id] = time.perf_counter()
+        if self.estimate is not None:
+            self.estimate.run_started()
         self.run_index += 1
         self.say(f"[{self.run_index}/{self.total_runs}] {run_id}  ({self.timing()})")
 
