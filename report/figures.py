@@ -87,6 +87,14 @@ def mosaic(tiles: np.ndarray, pad: int = 1, normalise: bool = True) -> np.ndarra
     return out
 
 
+def filter_mosaic(filters: np.ndarray, cols: int, pad: int = 1, normalise: bool = True) -> np.ndarray:
+    """filters (n, h, w) → rows of `cols` tiles (mosaic); a last row is filled with zero tiles."""
+    rows = -(-len(filters) // cols)
+    if rows * cols > len(filters):
+        filters = np.concatenate([filters, np.zeros((rows * cols - len(filters),) + filters.shape[1:], filters.dtype)])
+    return mosaic(filters.reshape(rows, cols, *filters.shape[1:]), pad, normalise)
+
+
 def image_panels(panels: list[tuple[str, np.ndarray]], cmap="gray", colorbar_label=None,
                  width: float = 7.0, height: float = 3.2) -> bytes:
     """Side-by-side images with titles; NaN pixels show white."""

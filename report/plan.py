@@ -152,7 +152,7 @@ class Estimate:
             self.started = self.clock()
 
     def finished(self, run_id: str, seconds: float, overhead: float = 0.0) -> None:
-        """overhead: the seconds of the run not explained by its steady per-sample speed (record_speed)."""
+        """overhead: the run's fixed seconds, those its steady per-sample speed does not explain (record_speed)."""
         self.actual[run_id] = seconds
         self.overhead[run_id] = min(max(0.0, overhead), seconds)
 

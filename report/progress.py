@@ -91,8 +91,7 @@ class Progress:
         return elapsed + f", ≈{format_duration(left)} of training left"
 
     def run_done(self, run_id: str, seconds: float, overhead: float = 0.0) -> None:
-        """A run's result is stored: the estimate learns its real time (and how much of it was spent
-        outside its epochs)."""
+        """A run's result is stored: the estimate learns its real time, and its fixed part (plan.record_speed)."""
         self._running.pop(run_id, None)
         if self.estimate is not None:
             self.estimate.finished(run_id, seconds, overhead)

@@ -112,16 +112,12 @@ def filter_grid(kernel: np.ndarray, scale: float, cols: int = 8) -> np.ndarray:
 
     One scale for every filter and epoch (± scale → black/white, 0 → mid-grey), so filters can be
     compared with each other and across epochs: a filter drawn faint is a small one, not a rescaled one."""
-    filters = kernel[:, :, 0, :].transpose(2, 0, 1)
-    size = kernel.shape[0] * TILE
-    rows = -(-len(filters) // cols)
-    grid = np.full((rows * (size + GAP) - GAP, cols * (size + GAP) - GAP), 255, dtype=np.uint8)
-    for index, weights in enumerate(filters):
-        grey = np.clip(np.rint(127.5 + 127.5 * weights / scale), 0, 255).astype(np.uint8)
-        r, c = divmod(index, cols)
-        grid[r * (size + GAP): r * (size + GAP) + size, c * (size + GAP): c * (size + GAP) + size] = \
-            np.kron(grey, np.ones((TILE, TILE), dtype=np.uint8))
-    return grid
+    from .figures import filter_mosaic
+
+    filters = kernel[:, :, 0, :].transpose(2, 0, 1) / scale
+    enlarged = np.repeat(np.repeat(filters, TILE, axis=1), TILE, axis=2)  # nearest neighbour
+    grid = filter_mosaic(enlarged, cols, pad=GAP, normalise=False)  # NaN between filters
+    return np.where(np.isnan(grid), 255, np.clip(np.rint(127.5 + 127.5 * np.nan_to_num(grid)), 0, 255)).astype(np.uint8)
 
 
 def _png(image: np.ndarray) -> bytes:

@@ -92,15 +92,6 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     }
 
 
-def _filter_grid(filters: np.ndarray, cols: int) -> np.ndarray:
-    from ..figures import mosaic
-
-    rows = -(-len(filters) // cols)
-    if rows * cols > len(filters):
-        filters = np.concatenate([filters, np.zeros((rows * cols - len(filters),) + filters.shape[1:])])
-    return mosaic(filters.reshape(rows, cols, *filters.shape[1:]))
-
-
 def figures(summary: dict) -> dict[str, bytes]:
     from .. import figures as draw
 
@@ -116,11 +107,11 @@ def figures(summary: dict) -> dict[str, bytes]:
     feature_maps = np.concatenate([np.concatenate([row, np.full((3, row.shape[1]), np.nan)]) for row in rows])
     return {
         "conv1_filters": draw.image_panels(
-            [("conv1 at initialisation", _filter_grid(arrays["conv1_init"], 8)),
-             ("conv1 trained", _filter_grid(arrays["conv1_trained"], 8))], cmap="gray"),
+            [("conv1 at initialisation", draw.filter_mosaic(arrays["conv1_init"], 8)),
+             ("conv1 trained", draw.filter_mosaic(arrays["conv1_trained"], 8))], cmap="gray"),
         "conv2_filters": draw.image_panels(
-            [("conv2 at initialisation", _filter_grid(arrays["conv2_init"], cols2)),
-             ("conv2 trained", _filter_grid(arrays["conv2_trained"], cols2))],
+            [("conv2 at initialisation", draw.filter_mosaic(arrays["conv2_init"], cols2)),
+             ("conv2 trained", draw.filter_mosaic(arrays["conv2_trained"], cols2))],
             cmap="gray", height=1.0 + 0.5 * -(-n2 // cols2)),
         "feature_maps": draw.image_panels(
             [("input | conv1 maps | conv2 maps (upsampled ×2)", feature_maps)], width=7.5,
