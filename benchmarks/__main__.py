@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 
-from report.provenance import cpu_name
+from report.output.provenance import cpu_name
 
 from experiments.flops import TRAINING_FACTOR, lenet5_forward_flops, rnn_forward_flops
 

@@ -13,7 +13,6 @@ import os
 import pickle
 import sys
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checksums import file_sha256
+from .files import atomic_file, file_sha256
 from .errors import DataError
 
 NUM_CLASSES = 10
@@ -304,25 +303,18 @@ def _megabytes(count: float) -> str:
 def download_file(spec: Download, destination: Path, stream=None, clock=time.monotonic) -> Path:
     """Fetch spec.url to destination atomically, refusing a file whose SHA-256 differs; the progress
     goes to stream (default stderr), see DownloadMeter."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".download-")
     digest = hashlib.sha256()
-    try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(spec.url, timeout=60) as response:
-            length = response.headers.get("Content-Length")
-            meter = DownloadMeter(spec.filename, int(length) if length and length.isdigit() else None, stream, clock)
-            for block in iter(lambda: response.read(1 << 18), b""):
-                digest.update(block)
-                out.write(block)
-                meter.add(len(block))
-            meter.done()
-        if digest.hexdigest() != spec.sha256:
+    with atomic_file(destination) as out, urllib.request.urlopen(spec.url, timeout=60) as response:
+        length = response.headers.get("Content-Length")
+        meter = DownloadMeter(spec.filename, int(length) if length and length.isdigit() else None, stream, clock)
+        for block in iter(lambda: response.read(1 << 18), b""):
+            digest.update(block)
+            out.write(block)
+            meter.add(len(block))
+        meter.done()
+        if digest.hexdigest() != spec.sha256:  # raised inside the block: nothing is renamed into place
             raise DataError(f"download of {spec.url} has SHA-256 {digest.hexdigest()}, expected "
                             f"{spec.sha256}; not using it")
-        os.replace(temporary, destination)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return destination
 
 
@@ -338,21 +330,14 @@ def _cached_decode(source_file: Path, decode) -> Dataset:
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
             pass  # a damaged cache entry is rebuilt below
     dataset = decode(source_file)
-    temporary = None
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=cached.parent, prefix=".decoded-", suffix=".npz")
-        with os.fdopen(handle, "wb") as out:
+        with atomic_file(cached) as out:
             np.savez(out, name=dataset.name, x_train=dataset.x_train, y_train=dataset.y_train,
                      x_test=dataset.x_test, y_test=dataset.y_test, checksum=dataset.checksum,
                      source=dataset.source)
-        os.replace(temporary, cached)
     except OSError as error:  # the cache only saves time: without it, decode again next time
         _warn_once(f"cannot write the decoded-data cache {cached.parent} ({error.strerror or error}); "
                    "going on without it (set MKREPORT_CACHE_DIR to a writable folder to keep it)")
-    finally:
-        if temporary and os.path.exists(temporary):
-            os.unlink(temporary)
     return dataset
 
 

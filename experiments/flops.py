@@ -5,10 +5,9 @@ The benchmarks compare measured speed with these counts; the pipeline uses them 
 longest runs first when several train at once.
 """
 
-from .sizes import LENET5_WIDTHS
+from .sizes import GATES, LENET5_WIDTHS
 
 TRAINING_FACTOR = 3
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
 def lenet5_forward_flops(widths=LENET5_WIDTHS) -> int:

@@ -2,7 +2,8 @@
 run can be sized before any model is built — e.g. a LeNet5 narrowed to an RNN's size."""
 from __future__ import annotations
 
-NUM_CLASSES = 10
+from .data import NUM_CLASSES
+
 LENET5_WIDTHS = (32, 64, 1024)   # conv1 maps, conv2 maps, fc units
 ROW, STEPS = 28, 28              # an MNIST image read as 28 steps of 28 pixels
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}

@@ -241,10 +241,7 @@ def train_run(params: dict, seed: int, data: Dataset,
     after the last on all test_samples of it. state is "done", or "diverged" with diverged_epoch
     when a loss diverges (see DIVERGENCE_LOSS); the metrics then end with the last epoch before.
     """
-    import keras
-    import tensorflow as tf
 
-    from .models import build_model, make_optimizer
 
     threads_in_force = use_threads(threads)
     set_determinism(seed)

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import provenance
-from .errors import USER_ERRORS, MkreportError
-from .execute import Executor, RunTally, train_missing
-from .recorded import RECORD, record_json
-from .runs import CORRUPT, STALE, run_state
+from .output import provenance
+from .errors import USER_ERRORS, NoResults
+from .training.execute import Executor, RunTally, train_missing
+from .results.recorded import RECORD, record_json
+from .results.runs import run_state
+from .stats.states import CORRUPT, STALE
 from .sections import with_dependencies
-from .workspace import Workspace
+from .results.workspace import Workspace
 
 CSV_COLUMNS = ("section", "config", "seed", "state", "epoch", "samples_seen", "train_loss",
                "train_accuracy", "test_loss", "test_accuracy", "train_seconds")
@@ -31,7 +32,7 @@ class Built:
     html: Path | None = None
     pdf: Path | None = None
     sections: list[str] = field(default_factory=list)
-    missing: dict[str, str] = field(default_factory=dict)  # section → why it is not in the report
+    missing: dict[str, Exception] = field(default_factory=dict)  # section → why it is not in the report
 
 
 def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool = True, force: bool = False,
@@ -39,7 +40,7 @@ def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool 
     """Train and analyse the named sections (all by default) and what they read, then render
     every section that has results. strict: every section must have them (`all`, `render`).
     train=False: nothing is trained or analysed (`render`). Every phase is announced on stream."""
-    from .progress import Console
+    from .training.progress import Console
 
     console = Console(stream)
     try:
@@ -49,14 +50,14 @@ def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool 
 
 
 def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Built:
-    from . import log_warnings
-    from .logs import FOLDER as LOGS
+    from .training import log_warnings
+    from .training.logs import FOLDER as LOGS
 
     chosen = with_dependencies([s.name for s in ws.sections] if names is None else names, ws.sections)
     tally = RunTally()
     logs_before = log_warnings.log_sizes(ws.store.output / LOGS)
     if train:
-        from .plan import describe, make_plan
+        from .training.plan import describe, make_plan
 
         plan = make_plan(ws, chosen, force=force)
         workers = executor.workers(len(plan.to_train))
@@ -72,23 +73,26 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
         parts, missing = summarize_sections(ws, strict)
         ws.store.write_output("metrics.csv", metrics_csv(ws))
         if not parts:
-            raise MkreportError(f"no section has results yet; run `{ws.rerun('all')}` first")
+            raise NoResults("no section has results yet", "all")
         ws.store.write_output("claims.json", claims_json(parts))
+    from .output.uptodate import fingerprint, words
+
+    words_read = words(ws)  # before they are read: an edit during the render is seen by the next build
     with console.phase("writing report.html and report.pdf"):
-        html, pdf = write(ws, parts)
+        html, pdf = write(ws, parts, warn=console.say)
     export_tensorboard(ws, parts)
     for line in log_warnings.summary_lines(log_warnings.find(ws.store.output / LOGS, logs_before), ws.store.output / LOGS):
         console.say(line)
     # the record's own write changes no input; what it fingerprints is what this report was made from
-    from .uptodate import fingerprint
-
-    ws.store.write_output(RECORD, record_json(ws.settings, fingerprint(ws) if not missing and not tally.failed else None))
+    ws.store.write_output(RECORD, record_json(ws.settings, fingerprint(ws, words_read)
+                                              if not missing and not tally.failed else None))
     return Built(tally, html, pdf, [part["name"] for part in parts], missing)
 
 
 def export_tensorboard(ws: Workspace, parts: list[dict]) -> None:
     """Every section's runs as TensorBoard events, with the conv1 filters of the best CIFAR10 run."""
-    from . import tensorboard_export, trained_lenet
+    from .output import tensorboard_export
+    from .results import trained_lenet
 
     records = {part["name"]: part["records"][part["name"]] for part in parts}
     best_filters = None
@@ -109,7 +113,7 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
         except USER_ERRORS as error:
             if strict:
                 raise
-            missing[section.name] = str(error)
+            missing[section.name] = error
             continue
         key = figures_key(ws, section, records, analysis)
         figures = cached_figures(ws, section.name, key)
@@ -122,8 +126,8 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
 
 def figures_key(ws: Workspace, section, records: dict, analysis) -> str:
     """What a section's figures are drawn from: its runs and analysis, its settings and mkreport's code."""
-    from .store import make_key
-    from .uptodate import code_hash
+    from .results.store import make_key
+    from .output.uptodate import code_hash
 
     return make_key("figures", section.name, {name: sorted(r["key"] for r in rs) for name, rs in records.items()},
                     analysis.key if analysis else None, section.settings(ws.config), code_hash())
@@ -142,18 +146,19 @@ def cached_figures(ws: Workspace, section_name: str, key: str) -> dict[str, byte
         return None
 
 
-def write(ws: Workspace, parts: list[dict]) -> tuple[Path, Path]:
+def write(ws: Workspace, parts: list[dict], warn=None) -> tuple[Path, Path]:
     """Figures and tables, then report.html and report.pdf, from the summarized sections.
 
     report.html embeds its figures (data: URIs) and its stylesheet, so it shows everything when
     sent alone; the PNGs stay in figures/ and every table's numbers in tables/<name>.csv."""
     from markupsafe import Markup
 
-    from .notes import note_names, notes_folder, read_notes
-    from .render import write_report
+    from .output.notes import note_names, notes_folder, read_notes
+    from .output.render import templates_folder, write_report
 
     notes = {name: Markup(html) for name, html in
-             read_notes(notes_folder(ws.settings, ws.config), note_names(s.name for s in ws.sections)).items()}
+             read_notes(notes_folder(ws.settings, ws.config), note_names(s.name for s in ws.sections),
+                                  warn).items()}
     contexts = []
     for number, part in enumerate(parts, start=1):
         embedded = {}
@@ -176,9 +181,8 @@ def write(ws: Workspace, parts: list[dict]) -> tuple[Path, Path]:
         "notes": notes, "provenance": provenance.build(ws.config["profile"], run_records, analysis_keys),
         "build_keys": " ".join(keys), "appendix_number": len(contexts) + 1,
     }
-    templates = ws.settings.templates or report["templates_dir"] or None
     extra = [part["section"].templates for part in parts if part["section"].templates]
-    return write_report(ws.store, context, Path(templates) if templates else None, extra)
+    return write_report(ws.store, context, templates_folder(ws.settings, ws.config), extra, warn)
 
 
 def table_csv(table: dict) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import USER_ERRORS, ConfigError, Interrupted, MkreportError
+from .errors import USER_ERRORS, ConfigError, Interrupted, MkreportError, NoResults
 from .sections import SECTIONS
 
 INTERRUPTED = Interrupted.exit_code
@@ -55,6 +55,47 @@ def _refuse_dangerous(output: Path, data_dir: Path | None) -> None:
         raise ConfigError(f"--output {output} is the datasets folder; choose another folder")
 
 
+def rerun(ws, command: str) -> str:
+    """`mkreport <command>` with the options that reproduce this folder's build: the advice every
+    "has no results" message ends with."""
+    import shlex
+
+    options = ws.settings.options()
+    if ws.store.output != Path("output"):
+        options += ["--output", str(ws.store.output)]
+    return " ".join(["mkreport", command, *map(shlex.quote, options)])
+
+
+def advice(ws, error: Exception) -> str:
+    """An error's text, with the command that fixes it when it names one."""
+    if isinstance(error, NoResults):
+        return f"{error}; run `{rerun(ws, error.command)}` first"
+    return str(error)
+
+
+def _folder_option(value: Path | None) -> str | None:
+    """--notes / --templates as recorded: an absolute path, or "none" (drop a recorded folder)."""
+    from .results.recorded import absolute
+
+    if value is not None and str(value) == "none":
+        return "none"
+    return absolute(value)
+
+
+def _check_words(settings, given, config: dict, output: Path) -> None:
+    """The notes and templates folders exist and every template parses, before anything trains."""
+    from .output.notes import notes_folder
+    from .output.render import check_templates, templates_folder
+
+    for option, folder in (("notes", notes_folder(settings, config)), ("templates", templates_folder(settings, config))):
+        if folder is not None and not folder.is_dir():
+            recorded_here = getattr(given, option) is None and getattr(settings, option) is not None
+            raise ConfigError(f"the {option} folder {folder} does not exist"
+                              + (f" (recorded in {output}; pass --{option} DIR for another, or --{option} none "
+                                 f"to build without it)" if recorded_here else ""))
+    check_templates(templates_folder(settings, config))
+
+
 def common_options(command, writes: bool = True, download: bool = True, refuses_other_settings: bool = False):
     """--config, --profile, --set, --data-dir, --notes, --templates, --output on every command.
     writes: it writes into --output; download: it may fetch a dataset that is not on disk (only
@@ -77,12 +118,12 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
                   help="Folder for stored results and the report.")
     @functools.wraps(command)
     def wrapper(config_file, profile, sets, data_dir, notes, templates, output, **kwargs):
-        from . import recorded
+        from .results import recorded
         from .config import load_config
-        from .workspace import Workspace
+        from .results.workspace import Workspace
 
         given = recorded.Settings(profile, recorded.absolute(config_file), tuple(sets), recorded.absolute(data_dir),
-                                  recorded.absolute(notes), recorded.absolute(templates))
+                                  _folder_option(notes), _folder_option(templates))
         previous = recorded.read(output)
         settings, differs_from = recorded.merge(given, previous)
         # render's --force: render even from other settings than the folder's (not passed on)
@@ -99,15 +140,20 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
         config = load_config(settings.config, settings.profile or "full", settings.sets)
         if writes and download:  # a command that trains
             from .config import check_machine
-            from .devices import visible_gpus
+            from .training.devices import visible_gpus
 
             check_machine(config, visible_gpus())
+        _check_words(settings, given, config, output)
         data_dir = Path(settings.data_dir) if settings.data_dir else None
         if data_dir is not None and not data_dir.is_dir():
             raise ConfigError(f"the data folder {data_dir} (--data-dir or MKREPORT_DATA_DIR) does not exist")
         _refuse_dangerous(output, data_dir)
         output = _writable_output(output) if writes else _readable_output(output)
-        return command(Workspace(config, output, data_dir, download=download, settings=settings), **kwargs)
+        ws = Workspace(config, output, data_dir, SECTIONS, download=download, settings=settings)
+        try:
+            return command(ws, **kwargs)
+        except NoResults as error:
+            raise MkreportError(advice(ws, error)) from None
     return wrapper
 
 
@@ -141,10 +187,10 @@ def build_options(command):
 
     @functools.wraps(command)
     def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run, gpus_per_run, verbose):
-        from .execute import Executor
+        from .training.execute import Executor
 
         if executor == "ray":
-            from .ray_executor import check_available
+            from .training.ray_executor import check_available
 
             check_available()
         elif address or cpus_per_run or gpus_per_run:
@@ -162,8 +208,8 @@ def cli():
 
 def _nothing_changed(ws) -> bool:
     """The report in --output was made from exactly what this command would make it from."""
-    from .recorded import read_raw
-    from .uptodate import is_up_to_date
+    from .results.recorded import read_raw
+    from .output.uptodate import is_up_to_date
 
     if is_up_to_date(ws, read_raw(ws.store.output)):
         click.echo(f"report is up to date: {ws.store.output / 'report.html'} and report.pdf "
@@ -174,7 +220,7 @@ def _nothing_changed(ws) -> bool:
 
 def _build(ws, names, force, fail_fast, strict, executor):
     from .build import build_report
-    from .logs import FOLDER, native_stderr_to
+    from .training.logs import FOLDER, native_stderr_to
 
     if not force and _nothing_changed(ws):
         return
@@ -187,7 +233,7 @@ def _build(ws, names, force, fail_fast, strict, executor):
     if built.html:
         click.echo(f"trained {tally.trained} run(s), reused {tally.reused}; wrote {built.html} and {built.pdf}")
     for name, why in built.missing.items():
-        click.echo(f"not in the report yet: {name} ({why})", err=True)
+        click.echo(f"not in the report yet: {name} ({advice(ws, why)})", err=True)
     if tally.failed:
         raise MkreportError(f"{len(tally.failed)} run(s) failed: " + ", ".join(tally.failed))
 
@@ -219,7 +265,7 @@ for _section in SECTIONS:
 def render(ws):
     """Re-render the report from stored results; trains nothing."""
     from .build import build_report
-    from .logs import FOLDER, native_stderr_to
+    from .training.logs import FOLDER, native_stderr_to
 
     if _nothing_changed(ws):
         return
@@ -235,8 +281,8 @@ def render(ws):
               help="Estimate for this many runs at once [default: one per core].")
 def plan(ws, force, jobs):
     """List the runs a build would train and reuse, with a time estimate from a short measurement."""
-    from .execute import Executor
-    from .plan import describe, make_plan
+    from .training.execute import Executor
+    from .training.plan import describe, make_plan
 
     plan = make_plan(ws, force=force, measure=True)
     click.echo(describe(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True))
@@ -246,9 +292,9 @@ def plan(ws, force, jobs):
 @reading_options
 def check(ws):
     """Validate a built report; exit 1 with a list of problems."""
-    from .check import check_report
+    from .output.check import check_report
 
-    problems = check_report(ws)
+    problems = check_report(ws, functools.partial(rerun, ws))
     if problems:
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)
@@ -261,7 +307,7 @@ def check(ws):
 @click.option("--json", "as_json", is_flag=True, help="Also give each run's key and stored path.")
 def status(ws, as_json):
     """One row per run: section, config, seed and state (done, missing, failed, diverged, stale, corrupt)."""
-    from .workspace import status_rows
+    from .results.workspace import status_rows
 
     rows = status_rows(ws)
     if as_json:
@@ -303,7 +349,7 @@ def tensorboard(output, serve):
               show_default=True, help="The notes folder.")
 def notes(init, folder):
     """Your own words in the report: Markdown notes per section, an introduction and a conclusion."""
-    from .notes import init_notes, note_names
+    from .output.notes import init_notes, note_names
 
     names = note_names(s.name for s in SECTIONS)
     if init:

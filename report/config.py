@@ -68,6 +68,23 @@ def _nonempty_list(item_check, what):
     return check
 
 
+def _learning_rates(value):
+    """Distinct rates that also print distinctly: a configuration's label (lr=0.001) names its runs,
+    so two rates that print alike would share one label and one run id."""
+    problem = _nonempty_list(_positive_number, "finite numbers > 0")(value)
+    if problem:
+        return problem
+    from .results.runs import format_rate
+
+    printed = {}
+    for rate in value:
+        if format_rate(rate) in printed:
+            return (f"rates that print differently ({printed[format_rate(rate)]!r} and {rate!r} both print as "
+                    f"lr={format_rate(rate)}: make them differ within six significant digits)")
+        printed[format_rate(rate)] = rate
+    return None
+
+
 def _boolean(value):
     return None if isinstance(value, bool) else "true or false"
 
@@ -81,7 +98,7 @@ SCHEMA = {
                "notes_dir": _text, "templates_dir": _text},
     "cnn": {
         "optimizers": _nonempty_list(_choice(OPTIMIZERS), "optimizers (" + ", ".join(OPTIMIZERS) + ")"),
-        "learning_rates": _nonempty_list(_positive_number, "finite numbers > 0"),
+        "learning_rates": _learning_rates,
         "epochs": _whole(1),
         "batch_size": _whole(1),
         "samples_per_epoch": _whole(1),

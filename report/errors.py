@@ -14,6 +14,15 @@ class ConfigError(MkreportError):
     exit_code = 2
 
 
+class NoResults(MkreportError):
+    """Results a command needs are not stored (or not current); `command` is the mkreport command
+    that makes them (a section's name, or "all"), which the CLI turns into advice."""
+
+    def __init__(self, message: str, command: str):
+        super().__init__(message)
+        self.command = command
+
+
 class Interrupted(MkreportError):
     """Ctrl-C: what finished is kept; exit status 130 like any interrupted shell command."""
 
@@ -23,4 +32,4 @@ class Interrupted(MkreportError):
 # What a user can cause and fix: shown as one line, never as a traceback.
 USER_ERRORS = (MkreportError, DataError)
 
-__all__ = ["MkreportError", "ConfigError", "Interrupted", "DataError", "USER_ERRORS"]
+__all__ = ["MkreportError", "ConfigError", "NoResults", "Interrupted", "DataError", "USER_ERRORS"]

@@ -28,6 +28,15 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
+def copy_build(smoke_build, tmp_path) -> Path:
+    """A private copy of the shared smoke build's output folder, for a test that changes it."""
+    import shutil
+
+    target = tmp_path / "output"
+    shutil.copytree(smoke_build["output"], target)
+    return target
+
+
 def run_cli(*args, env=None, cwd=None, check=False) -> subprocess.CompletedProcess:
     """mkreport as a user runs it: a separate process, so exit codes and stderr are real."""
     full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))

@@ -6,15 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import copy_build, run_cli
 
 pytestmark = pytest.mark.slow
-
-
-def copy_build(smoke_build, tmp_path):
-    target = tmp_path / "output"
-    shutil.copytree(smoke_build["output"], target)
-    return target
 
 
 def cli(smoke_build, *args, output=None, **kwargs):
@@ -244,8 +238,8 @@ def test_tensorboard_shows_the_best_cnn_runs_conv1_filters_per_epoch(smoke_build
     from PIL import Image
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from report import tensorboard_export
-    from report.store import Store
+    from report.output import tensorboard_export
+    from report.results.store import Store
 
     output = smoke_build["output"]
     with open(output / "metrics.csv") as stream:
@@ -277,7 +271,7 @@ def test_tensorboard_shows_the_best_cnn_runs_conv1_filters_per_epoch(smoke_build
 
 
 def test_filter_grid_draws_zero_grey_and_the_scale_black_or_white_with_white_gaps():
-    from report.tensorboard_export import GAP, TILE, filter_grid
+    from report.output.tensorboard_export import GAP, TILE, filter_grid
 
     kernel = np.zeros((5, 5, 1, 9), dtype=np.float32)
     kernel[0, 0, 0, 0], kernel[4, 4, 0, 0], kernel[2, 2, 0, 8] = 0.5, -0.5, 0.25

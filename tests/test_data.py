@@ -282,7 +282,6 @@ def test_the_official_archive_in_a_data_folder_is_used_after_its_hash_matches(tm
 
 @pytest.mark.slow
 def test_mnist_is_found_in_the_keras_cache_even_with_a_data_folder(tmp_path, data_dir):
-    from tests.conftest import run_cli
 
     home = tmp_path / "home"
     (home / ".keras" / "datasets").mkdir(parents=True)

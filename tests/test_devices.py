@@ -1,8 +1,8 @@
 """The GPU decision, on faked device lists (no GPU where these tests run)."""
 import pytest
 
-from report import devices
-from report.execute import Executor
+from report.training import devices
+from report.training.execute import Executor
 
 
 @pytest.mark.parametrize("jobs, cores, gpus, runs, expected", [

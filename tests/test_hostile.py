@@ -3,7 +3,6 @@ wrong, nothing hangs. What a test needs (a damaged file, a dead worker, a full d
 import errno
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -14,13 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, run_cli
-
-
-def copy_build(smoke_build, tmp_path):
-    target = tmp_path / "output"
-    shutil.copytree(smoke_build["output"], target)
-    return target
+from tests.conftest import REPO, copy_build, run_cli
 
 
 def cli(smoke_build, *args, output, **kwargs):
@@ -74,12 +67,20 @@ def test_2_an_output_that_is_the_datasets_folder_is_refused(tmp_path):
 @pytest.mark.slow
 def test_3_a_regular_install_builds_the_smoke_report_from_another_folder(tmp_path, data_dir):
     """The wheel, installed into a fresh virtual environment (the heavy dependencies come from this
-    interpreter's site-packages, so nothing is downloaded), runs from a folder outside the source."""
+    interpreter's site-packages, so nothing is downloaded), runs from a folder outside the source.
+    Those site-packages are named in a .pth file: `--system-site-packages` would give the base
+    interpreter's, which lack them when the tests run in a venv (as the README sets up)."""
+    import site
+
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path / "wheel"), str(REPO)], check=True, capture_output=True)
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    own_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    # appended after the venv's own folder, and their .pth files (this checkout's editable install) unread
+    Path(own_site, "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     wheel = next((tmp_path / "wheel").glob("mkreport-*.whl"))
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True,
                    capture_output=True)
@@ -169,7 +170,7 @@ def test_9_a_folder_where_report_pdf_goes_is_one_line_naming_it(smoke_build, tmp
 
 
 def test_9_a_full_disk_names_the_file_and_what_to_do(tmp_path, monkeypatch):
-    from report.store import OutputError, atomic_write_bytes
+    from report.results.store import OutputError, atomic_write_bytes
 
     def full(*args):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -211,7 +212,7 @@ def test_12_status_on_a_missing_folder_creates_nothing(tmp_path, data_dir):
 
 
 def test_13_a_fifo_in_the_store_is_corrupt_not_a_hang(tmp_path):
-    from report.store import CorruptResult, Store
+    from report.results.store import CorruptResult, Store
 
     store = Store(tmp_path)
     store.save("cnn", "k1", {"state": "done"}, {"w": np.zeros(3)})

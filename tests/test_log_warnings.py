@@ -1,5 +1,5 @@
 """The warnings in TensorFlow's logs that matter are said once; its start-up noise never is."""
-from report import log_warnings
+from report.training import log_warnings
 
 # lines TensorFlow 2.21 writes at every start on a CPU-only machine (copied from a build's logs)
 STARTUP = """WARNING: All log messages before absl::InitializeLog() is called are written to STDERR

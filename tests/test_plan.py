@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
-from report.execute import Executor, longest_first
+from report.training.execute import Executor, longest_first
 from experiments.training import evaluated_images
-from report.plan import Speed, architecture, speed_from_records
-from report.runs import RunSpec
+from report.training.plan import Speed, architecture, speed_from_records
+from report.results.runs import RunSpec
 from tests.conftest import run_cli
 
 
@@ -31,7 +31,7 @@ def test_speed_from_stored_runs_separates_fixed_and_per_sample_costs():
 
 
 def test_wall_time_with_several_workers_packs_the_longest_runs_first():
-    from report.plan import Estimate, pack
+    from report.training.plan import Estimate, pack
 
     assert pack([1.0, 4.0, 3.0, 6.0], 1) == 14.0 and pack([1.0, 4.0, 3.0, 6.0], 2) == 7.0  # 6 + 1 beside 4 + 3
     assert Estimate({"a": (1.0, 10), "b": (None, 10)}, 2).left() is None
@@ -64,7 +64,7 @@ def test_equal_runs_start_one_of_each_architecture_first():
 
 
 def test_a_run_is_costed_by_its_own_architectures_finished_runs():
-    from report.plan import AFTER_TRAINING_SECONDS, Estimate
+    from report.training.plan import AFTER_TRAINING_SECONDS, Estimate
 
     sgd, adam = ("lenet5", "sgd"), ("lenet5", "adam")
     estimate = Estimate({"s0": (None, 100, sgd), "s1": (None, 100, sgd), "a0": (None, 100, adam),
@@ -129,7 +129,7 @@ def test_numbers_do_not_depend_on_how_many_runs_train_at_once(smoke_build, tmp_p
 
 
 def test_one_estimate_for_plan_and_progress_rescales_as_runs_finish():
-    from report.plan import AFTER_TRAINING_SECONDS, Estimate
+    from report.training.plan import AFTER_TRAINING_SECONDS, Estimate
 
     estimate = Estimate({"a": (10.0, 100), "b": (10.0, 100), "c": (20.0, 200)}, workers=1)
     assert estimate.left() == pytest.approx(40.0 + AFTER_TRAINING_SECONDS)
@@ -139,7 +139,7 @@ def test_one_estimate_for_plan_and_progress_rescales_as_runs_finish():
 
 
 def test_without_estimates_the_time_left_comes_from_flops_after_the_first_run():
-    from report.plan import AFTER_TRAINING_SECONDS, Estimate
+    from report.training.plan import AFTER_TRAINING_SECONDS, Estimate
 
     estimate = Estimate({"small": (None, 100), "large": (None, 300)}, workers=2)
     assert estimate.left() is None
@@ -150,7 +150,7 @@ def test_without_estimates_the_time_left_comes_from_flops_after_the_first_run():
 def test_the_profile_benchmark_reads_every_form_of_time_left():
     """benchmarks --profiles checks the printed estimates against the clock: it must read them as printed."""
     from benchmarks.__main__ import LEFT, seconds_of
-    from report.progress import format_duration
+    from report.training.progress import format_duration
 
     for seconds in (7, 59, 62, 600, 3599, 3900):
         line = f"[3/9] cnn/sgd  (4s elapsed, ≈{format_duration(seconds)} left)"
@@ -161,7 +161,7 @@ def test_the_profile_benchmark_reads_every_form_of_time_left():
 def test_a_run_of_an_unseen_model_costs_the_measured_overhead_plus_its_flops_at_its_models_speed():
     """What finished runs spent outside their epochs is a fixed cost for every run; the FLOP rate comes
     from the closest kin: the same architecture, else the same model (an LSTM of another size), else all."""
-    from report.plan import AFTER_TRAINING_SECONDS, Estimate
+    from report.training.plan import AFTER_TRAINING_SECONDS, Estimate
 
     lstm256, lstm64, lenet = ("rnn", "lstm", 256), ("rnn", "lstm", 64), ("lenet5", None)
     estimate = Estimate({"big": (None, 1000, lstm256), "small": (None, 100, lstm64), "cnn": (None, 500, lenet),

@@ -10,7 +10,7 @@ from tests.conftest import run_cli
 def test_without_ray_installed_the_message_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails, as it does without the extra
     from report.errors import ConfigError
-    from report.ray_executor import check_available
+    from report.training.ray_executor import check_available
 
     with pytest.raises(ConfigError, match=r"pip install -e '\.\[ray\]'"):
         check_available()

@@ -11,9 +11,9 @@ import pytest
 
 from report.build import build_report
 from report.config import load_config
-from report.execute import Executor, train_missing
-from report.sections import BY_NAME
-from report.workspace import Workspace, status_rows
+from report.training.execute import Executor, train_missing
+from report.sections import BY_NAME, SECTIONS
+from report.results.workspace import Workspace, status_rows
 from tests.conftest import REPO, run_cli
 
 
@@ -113,7 +113,7 @@ IN_PROCESS = Executor(jobs=1)  # train_run is replaced in this process only
 def small_grid(tmp_path, data_dir):
     config_file = tmp_path / "grid.toml"
     config_file.write_text("[cnn]\noptimizers = [\"sgd\", \"adam\"]\nlearning_rates = [0.1, 0.01]\n")
-    return Workspace(load_config(config_file, "smoke"), tmp_path / "output", data_dir)
+    return Workspace(load_config(config_file, "smoke"), tmp_path / "output", data_dir, SECTIONS)
 
 
 def test_a_failing_run_is_stored_as_failed_and_the_grid_goes_on(small_grid, monkeypatch):
@@ -189,7 +189,7 @@ def test_divergence_is_a_bound_not_an_overflow(loss, diverged):
 
 
 def test_a_diverged_run_is_never_the_best():
-    from report.summary import best, by_config
+    from report.stats.summary import best, by_config
 
     params = {"samples_per_epoch": 1}
     records = [{"label": "huge", "params": params, "seed": 0, "state": "diverged",
@@ -221,7 +221,7 @@ def test_runs_that_fell_back_to_the_cpu_beside_visible_gpus_are_said_once(small_
     import io
 
     monkeypatch.setattr("experiments.training.train_run", lambda params, seed, data, on_epoch=None: fake_result(params))
-    from report.progress import Console
+    from report.training.progress import Console
 
     stream = io.StringIO()
     console = Console(stream)

@@ -1,7 +1,6 @@
 """The section design: a section is one module, a new one is added without editing mkreport,
 an analysis is recomputed when its code changes, and experiments/ never imports report/."""
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,8 +8,8 @@ import pytest
 from report.build import build_report
 from report.config import load_config
 from report.sections import SECTIONS, Section
-from report.workspace import Workspace
-from tests.conftest import REPO
+from report.results.workspace import Workspace
+from tests.conftest import REPO, copy_build
 from tests.toy_section import toy
 
 TOY_TEMPLATES = Path(toy.__file__).parent / "templates"
@@ -28,12 +27,6 @@ def test_experiments_import_nothing_from_report():
     pattern = re.compile(r"^\s*(from|import)\s+report\b", re.MULTILINE)
     offenders = [p.name for p in (REPO / "experiments").glob("*.py") if pattern.search(p.read_text())]
     assert offenders == []
-
-
-def copy_build(smoke_build, tmp_path):
-    output = tmp_path / "output"
-    shutil.copytree(smoke_build["output"], output)
-    return output
 
 
 @pytest.mark.slow
@@ -62,7 +55,7 @@ def test_editing_an_analysis_code_recomputes_it_and_only_it(smoke_build, tmp_pat
         return "edited-" + original(section) if section.name == "visualize" else original(section)
 
     monkeypatch.setattr(Section, "analysis_code_hash", edited)
-    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"])
+    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"], SECTIONS)
     built = build_report(ws)
     assert built.tally.trained == 0
     after = {p.name for p in (output / "store" / "visualize").glob("*.json")}
@@ -109,7 +102,7 @@ def test_a_render_redraws_only_the_figures_whose_inputs_changed(smoke_build, tmp
             return original(summary)
 
         monkeypatch.setattr(section.module, "figures", figures)
-    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"], download=False)
+    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"], SECTIONS, download=False)
     build_report(ws, train=False)
     assert drawn == ["rnn"]
     assert (output / "figures" / ".rnn.key").is_file()

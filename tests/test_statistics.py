@@ -3,13 +3,13 @@ import math
 
 import pytest
 
-from report.earlier_report import cnn_claims, rnn_claims
-from report.findings import outcome, ranking
+from report.stats.earlier_report import cnn_claims, rnn_claims
+from report.stats.findings import outcome, ranking
 from report.sections.cnn import outcome_claims
 from report.sections.compare import cnn_versus_rnn
 from report.sections.rnn import size_trend
-from report.statistics import compare, spread, top_group
-from report.summary import by_config
+from report.stats.statistics import compare, spread, top_group
+from report.stats.summary import by_config
 
 
 def records(label, accuracies, params=None, state="done", loss=1.0):

@@ -4,8 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from report import store as store_module
-from report.store import CorruptResult, Store, make_key
+from report.results import store as store_module
+from report.results.store import CorruptResult, Store, make_key
 
 
 def test_round_trip_with_arrays(tmp_path):

@@ -7,13 +7,7 @@ import pytest
 
 from report.config import SCHEMA, load_config, shipped_defaults
 from report.errors import ConfigError
-from tests.conftest import run_cli
-
-
-def copy_build(smoke_build, tmp_path):
-    target = tmp_path / "output"
-    shutil.copytree(smoke_build["output"], target)
-    return target
+from tests.conftest import copy_build, run_cli
 
 
 def plain(smoke_build, *args, **kwargs):

@@ -5,7 +5,7 @@
     ALSO_READS = ("cnn",)          optional: sections it shows when they happen to be built
     runs(config) -> [RunSpec]      the training runs it owns (store folder = the section's name)
     ANALYSIS_CODE = ("experiments.deconvnet", …)   optional, with analyse:
-    analyse(ws, records, settings) -> (record, arrays)
+    analyse(inputs, settings) -> (record, arrays)
                                    a cached computation over stored runs, keyed by what it reads,
                                    its settings and the source of this module and ANALYSIS_CODE
     summarize(records, analysis, settings) -> dict
@@ -15,8 +15,9 @@
 
 and its template `templates/sections/<name>.html`, which sees the summary as `d`, the figures'
 paths as `fig` and the section's number as `n`. `records` maps a section name to its current
-run records (its own and READS / ALSO_READS), `settings` is the section's config table, and
-`analysis` is an Analysis (record, arrays) or None.
+run records (its own and READS / ALSO_READS), `settings` is the section's config table,
+`analysis` is an Analysis (record, arrays) or None, and `inputs` (results.workspace.AnalysisInputs)
+holds the records, a run's stored arrays and the datasets: all an analysis may read.
 
 To add a section: write the module and the template, and add it to SECTIONS below (or, from
 outside mkreport, pass `Section.from_module(module, templates=folder)` to build_report).

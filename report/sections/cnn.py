@@ -5,15 +5,14 @@ import math
 
 import numpy as np
 
-from .. import earlier_report
-from ..claims import Claim, earlier_table, fmt_interval
-from ..findings import accuracy_cell, fmt_acc, names, outcome, ranking, run_notes
-from ..runs import RunSpec, format_rate, precision_label, seeded, with_precision
-from ..statistics import chance_threshold
-from ..summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
+from ..stats import earlier_report
+from ..stats.claims import Claim, earlier_table, fmt_interval, fmt_spread
+from ..stats.findings import OPTIMIZER_NAMES, accuracy_cell, names, outcome, ranking, run_notes
+from ..results.runs import RunSpec, format_rate, precision_label, seeded, with_precision
+from ..stats.statistics import chance_threshold
+from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
 TITLE = "Training LeNet5 on CIFAR10"
-OPTIMIZER_NAMES = {"sgd": "plain gradient descent", "adam": "Adam", "adagrad": "Adagrad"}
 LN_10 = math.log(10)        # cross-entropy of a uniform guess over ten classes
 COLLAPSE_TOLERANCE = 0.01   # a train loss this close to ln 10: the output is a constant uniform guess
 
@@ -41,15 +40,15 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     cells = np.empty(table.shape, dtype=object)
     for i, optimizer in enumerate(optimizers):
         for j, rate in enumerate(rates):
-            mean, std, n = by_params[(optimizer, rate)].final()
-            table[i, j] = mean
-            cells[i, j] = fmt_acc(mean, std, n) if n else by_params[(optimizer, rate)].status
+            s = by_params[(optimizer, rate)].spread()
+            table[i, j] = s.mean
+            cells[i, j] = fmt_spread(s, show_n=False) if s.n else by_params[(optimizer, rate)].status
     params = own[0]["params"]
     return {
         "configs": configs,
         "heatmap": {"table": table, "rows": optimizers, "columns": [f"lr={r:g}" for r in rates], "cells": cells},
         "rows": [{"label": s.label, "accuracy": accuracy_cell(s), "interval": fmt_interval(s.spread()),
-                  "train_accuracy": fmt_acc(*s.final("train_accuracy")),
+                  "train_accuracy": fmt_spread(s.spread("train_accuracy"), show_n=False),
                   "status": s.status} for s in configs],
         "claims": [claim for claim in [ranking(configs)] if claim] + outcome_claims(configs, threshold, test_images)
         + rate_claims(configs),
@@ -63,7 +62,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "run_notes": run_notes(configs),
         "seeds": seed_count(own), "epochs": params["epochs"],
         "samples_per_epoch": params["samples_per_epoch"], "test_samples": test_images,
-        "batch_size": params["batch_size"], "log_every_steps": params.get("log_every_steps", "—"), "threshold": f"{threshold:.3f}",
+        "batch_size": params["batch_size"], "log_every_steps": params.get("log_every_steps", "—"),
     }
 
 
@@ -133,7 +132,7 @@ def rate_claims(configs) -> list[Claim]:
 
 
 def figures(summary: dict) -> dict[str, bytes]:
-    from .. import figures as draw
+    from ..output import figures as draw
 
     heatmap = summary["heatmap"]
     return {

@@ -8,12 +8,12 @@ import numpy as np
 
 from experiments.sizes import lenet5_parameters, narrowed_lenet5, rnn_parameters
 
-from ..claims import Claim, fmt, fmt_p, fmt_spread, observation, power_caveat
+from ..stats.claims import Claim, fmt, fmt_p, fmt_spread, observation, power_caveat
 from ..errors import MkreportError
-from ..findings import accuracy_cell, seconds
-from ..runs import RunSpec, format_rate, seeded
-from ..statistics import WELCH, compare
-from ..summary import ACCURACY_COLUMNS, ConfigSummary, accuracy_columns, best, by_config, seed_count
+from ..stats.findings import accuracy_cell, seconds
+from ..results.runs import RunSpec, format_rate, seeded
+from ..stats.statistics import WELCH, compare
+from ..stats.summary import ACCURACY_COLUMNS, ConfigSummary, accuracy_columns, best, by_config, seed_count
 from .rnn import budget
 
 TITLE = "CNN versus RNN"
@@ -155,7 +155,7 @@ def cnn_versus_rnn(cnn, rnn, cnn_row: dict, rnn_row: dict) -> list[Claim]:
 
 
 def figures(summary: dict) -> dict[str, bytes]:
-    from .. import figures as draw
+    from ..output import figures as draw
 
     return {"curves": draw.learning_curves(summary["curves"], metrics=("test_accuracy", "train_loss"),
                                            x_label="training samples seen", x_scale=summary["samples_per_epoch"])}

@@ -5,13 +5,13 @@ import numpy as np
 
 from experiments.data import CIFAR_CLASS_NAMES
 
-from .. import trained_lenet
-from ..claims import observation
+from ..results import trained_lenet
+from ..stats.claims import observation
 
 TITLE = "Visualizing and understanding convolutional networks"
 READS = ("cnn",)
 ANALYSIS_CODE = ("experiments.deconvnet", "experiments.occlusion", "experiments.visualize", "experiments.models",
-                 "report.trained_lenet")
+                 "report.results.trained_lenet")
 
 
 def runs(config: dict) -> list:
@@ -56,14 +56,14 @@ def _project_top(model, layer: str, x, activations, channel: int, count: int):
     return np.stack(crops), np.stack(patches), int((strength > 0).sum()), (rows, cols)
 
 
-def analyse(ws, records: dict, settings: dict):
+def analyse(inputs, settings: dict):
     from experiments.deconvnet import conv_stack, forward, inside_positions
     from experiments.occlusion import occlusion_map
     from experiments.visualize import one_image_per_class
 
-    record = trained_lenet.best_run(records["cnn"])
-    model, arrays = trained_lenet.load(ws, record)
-    x_test, y_test = trained_lenet.test_inputs(ws, record)
+    record = trained_lenet.best_run(inputs.records["cnn"])
+    model, arrays = trained_lenet.load(inputs, record)
+    x_test, y_test = trained_lenet.test_inputs(inputs, record)
     outputs = forward(conv_stack(model, "pool2"), x_test)[0]
     pooled = {"pool1": outputs[1], "pool2": outputs[3]}
     out, chosen_maps, firing = {}, {}, {}
@@ -81,7 +81,7 @@ def analyse(ws, records: dict, settings: dict):
         firing[layer] = [t[2] for t in tops]
 
     occluded = one_image_per_class(y_test, 1)[: settings["occlusion_images"]]
-    grey = float(ws.dataset("cifar10").x_train.mean() / 255.0)
+    grey = float(inputs.dataset("cifar10").x_train.mean() / 255.0)
     out["occlusion_images"] = x_test[occluded, :, :, 0]
     out["occlusion_maps"] = np.stack([occlusion_map(model, x_test[i], int(y_test[i]), settings["occlusion_patch"], grey)
                                       for i in occluded])
@@ -91,7 +91,7 @@ def analyse(ws, records: dict, settings: dict):
     epochs = arrays["snapshot_conv1_kernel"].shape[0]
     frames = []
     for epoch in range(epochs):
-        snapshot, _ = trained_lenet.load(ws, record, snapshot_epoch=epoch)
+        snapshot, _ = trained_lenet.load(inputs, record, snapshot_epoch=epoch)
         # the conv stack run eagerly: no predict function to trace for each snapshot
         values = forward(conv_stack(snapshot, "pool2"), x_test)[0][-1]
         frames.append(np.stack([_project_top(snapshot, "pool2", x_test, values, c, 1)[0][0] for c in evolution_maps]))
@@ -137,7 +137,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
 
 def projection_mosaic(projections: np.ndarray, patches: np.ndarray, per_row: int) -> np.ndarray:
     """(maps, k, s, s) twice → blocks of √k×√k projections beside the matching image patches, per_row blocks a row."""
-    from ..figures import mosaic
+    from ..output.figures import mosaic
 
     maps, k, side, _ = projections.shape
     per_side = int(np.ceil(np.sqrt(k)))
@@ -158,7 +158,7 @@ def projection_mosaic(projections: np.ndarray, patches: np.ndarray, per_row: int
 
 
 def figures(summary: dict) -> dict[str, bytes]:
-    from .. import figures as draw
+    from ..output import figures as draw
 
     arrays = summary["arrays"]
     # large enough to read a 6×6 (pool1) or 16×16 (pool2) patch in print: two blocks a row

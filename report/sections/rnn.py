@@ -1,12 +1,12 @@
 """Section 4: an RNN on MNIST (rows as time steps), cell × hidden size."""
 from __future__ import annotations
 
-from .. import earlier_report
-from ..claims import Claim, earlier_table, fmt, fmt_interval, fmt_p, power_caveat
-from ..findings import accuracy_cell, ranking, ranking_of, run_notes, seconds
-from ..runs import RunSpec, precision_label, seeded, with_precision
-from ..statistics import WELCH, compare
-from ..summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
+from ..stats import earlier_report
+from ..stats.claims import Claim, earlier_table, fmt, fmt_interval, fmt_p, power_caveat
+from ..stats.findings import accuracy_cell, ranking, ranking_of, run_notes, seconds
+from ..results.runs import RunSpec, precision_label, seeded, with_precision
+from ..stats.statistics import WELCH, compare
+from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
 TITLE = "A recurrent network on MNIST"
 CELL_NAMES = {"rnn": "basic RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -109,7 +109,7 @@ def size_trend(cell_name: str, members) -> Claim:
 
 
 def figures(summary: dict) -> dict[str, bytes]:
-    from .. import figures as draw
+    from ..output import figures as draw
 
     return {"curves": draw.learning_curves(summary["configs"], x_label="training samples seen",
                                            x_scale=summary["samples_per_epoch"])}

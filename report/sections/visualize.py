@@ -5,12 +5,12 @@ import numpy as np
 
 from experiments.data import CIFAR_CLASS_NAMES
 
-from .. import trained_lenet
-from ..claims import observation
+from ..results import trained_lenet
+from ..stats.claims import observation
 
 TITLE = "Inside the trained network"
 READS = ("cnn",)
-ANALYSIS_CODE = ("experiments.visualize", "experiments.models", "report.trained_lenet")
+ANALYSIS_CODE = ("experiments.visualize", "experiments.models", "report.results.trained_lenet")
 
 
 def runs(config: dict) -> list:
@@ -23,12 +23,12 @@ def _strongest_input_slice(kernel: np.ndarray) -> np.ndarray:
     return np.stack([kernel[:, :, strongest[j], j] for j in range(kernel.shape[-1])])
 
 
-def analyse(ws, records: dict, settings: dict):
+def analyse(inputs, settings: dict):
     from experiments.visualize import activations, layer_statistics, one_image_per_class
 
-    record = trained_lenet.best_run(records["cnn"])
-    model, arrays = trained_lenet.load(ws, record)
-    x_test, y_test = trained_lenet.test_inputs(ws, record)
+    record = trained_lenet.best_run(inputs.records["cnn"])
+    model, arrays = trained_lenet.load(inputs, record)
+    x_test, y_test = trained_lenet.test_inputs(inputs, record)
     conv1, conv2 = activations(model, x_test)
     chosen = one_image_per_class(y_test, settings["images_per_class"])
     shown = settings["feature_maps_shown"]
@@ -93,7 +93,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
 
 
 def figures(summary: dict) -> dict[str, bytes]:
-    from .. import figures as draw
+    from ..output import figures as draw
 
     arrays = summary["arrays"]
     n2 = summary["conv2_shown"]

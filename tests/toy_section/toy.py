@@ -1,5 +1,5 @@
 """A sixth section written outside mkreport: it reads the CNN grid's runs and counts them."""
-from report.summary import by_config
+from report.stats.summary import by_config
 
 TITLE = "A toy section"
 READS = ("cnn",)
@@ -16,7 +16,7 @@ def summarize(records, analysis, settings):
 
 
 def figures(summary):
-    from report import figures as draw
+    from report.output import figures as draw
 
     import matplotlib.pyplot as plt
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from .errors import USER_ERRORS
+from ..errors import USER_ERRORS
 
 # A number that failed to be computed, as Python or JavaScript would print it.
 MISSING_VALUE = re.compile(r"\b(nan|NaN|None|inf|undefined)\b")
@@ -48,18 +48,19 @@ def _current_keys(ws) -> set[str]:
     return keys
 
 
-def check_report(ws) -> list[str]:
+def check_report(ws, rerun) -> list[str]:
+    """The report's problems, each with its fix; rerun(command) gives the command line to advise."""
     output = ws.store.output
     html_path, pdf_path = output / "report.html", output / "report.pdf"
     problems = [f"{p} is missing" for p in (html_path, pdf_path) if not p.is_file()]
     if problems:
-        return problems + [f"run `{ws.rerun('all')}` to build it"]
+        return problems + [f"run `{rerun('all')}` to build it"]
     parser = _ReportParser()
     parser.feed(html_path.read_text(encoding="utf-8"))
 
     for section in ws.sections:
         if f"sec-{section.name}" not in parser.section_ids:
-            problems.append(f"section {section.name} is not in the report (run `{ws.rerun(section.name)}`)")
+            problems.append(f"section {section.name} is not in the report (run `{rerun(section.name)}`)")
     for src in parser.images:
         if not _image_present(output, src):
             problems.append(f"figure {src[:60]!r} in report.html is missing or not a PNG")
@@ -71,12 +72,12 @@ def check_report(ws) -> list[str]:
     current = _current_keys(ws)
     if current - used:
         problems.append(f"report.html was built from other results than the current config's "
-                        f"({len(current - used)} current result(s) not in it); run `{ws.rerun('render')}`")
+                        f"({len(current - used)} current result(s) not in it); run `{rerun('render')}`")
     if used - current:
         problems.append(f"report.html shows {len(used - current)} result(s) the current config no longer has "
-                        f"(a run or setting was removed or changed); run `{ws.rerun('render')}`")
+                        f"(a run or setting was removed or changed); run `{rerun('render')}`")
     if pdf_path.stat().st_mtime < html_path.stat().st_mtime - 1:
-        problems.append(f"report.pdf is older than report.html; run `{ws.rerun('render')}`")
+        problems.append(f"report.pdf is older than report.html; run `{rerun('render')}`")
     problems += _check_pdf(pdf_path)
     return problems
 

@@ -10,11 +10,34 @@ _EVENTS = None  # a queue to the parent process: run starts and epochs, for its 
 _LOGS = None    # the output folder: each run's native log lines go to output/logs/<run>.log
 
 
-def init_worker(events, output=None, gpu_slots=None) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this worker when the process that started it dies, however it dies
+    (kill -9 included, which no handler in the parent can catch): a killed `mkreport` leaves no
+    TensorFlow worker holding memory. Elsewhere (macOS, Windows) it does nothing."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request was in place
+        os._exit(1)
+
+
+def init_worker(events, output=None, gpu_slots=None, parent_pid=None) -> None:
     """ProcessPoolExecutor's initializer: a queue cannot be passed with each task, only at start.
     output: where run logs go; None leaves the worker's stderr on the terminal (--verbose).
-    gpu_slots: a queue of GPUs (or None for no GPU), one taken per worker, before TensorFlow loads."""
+    gpu_slots: a queue of GPUs (or None for no GPU), one taken per worker, before TensorFlow loads.
+    parent_pid: the mkreport process; the worker dies with it."""
     global _EVENTS, _LOGS
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     _EVENTS, _LOGS = events, output
     if gpu_slots is not None:
         from .devices import pin

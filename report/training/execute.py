@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 from .logs import run_log
 from .plan import record_speed
 from .progress import Progress
-from .runs import RunSpec, run_state, training_code_hash
-from .store import DONE, FAILED, FINISHED
+from ..results.runs import RunSpec, run_state, training_code_hash
+from ..stats.states import DONE, FAILED, FINISHED
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Executor:
     cpus_per_run: int | None = None
     gpus_per_run: float | None = None  # with Ray: GPUs each task asks for (Ray hides GPUs from CPU-only tasks)
     quiet_native_logs: bool = True  # TensorFlow's native lines to output/logs/, not the terminal (--verbose: off)
-    gpus: tuple[str, ...] | None = None  # None: detected (report.devices.visible_gpus)
+    gpus: tuple[str, ...] | None = None  # None: detected (report.training.devices.visible_gpus)
 
     def visible_gpus(self) -> list[str]:
         from .devices import visible_gpus
@@ -103,7 +103,7 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
         else:
             todo.append((spec, key))
     own_console = console is None
-    progress = Progress(len(todo), sum(spec.params["epochs"] for spec, _ in todo), console, estimate)
+    progress = Progress(len(todo), console, estimate)
     workers = executor.workers(len(todo))
     if todo:
         progress.say(f"training {len(todo)} run(s), reusing {tally.reused}"
@@ -125,7 +125,6 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
             if gpus_expected and result and result["device"] == "CPU":
                 on_cpu.append(spec.run_id)
             ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
-            progress.skip_epochs(spec.params["epochs"] - len(record["metrics"]))
             speed = record_speed(record) if record["metrics"] else None
             progress.run_done(spec.run_id, wall, overhead=speed.fixed if speed else 0.0)
             if record["state"] == FAILED:
@@ -220,7 +219,7 @@ class _WorkerPool:
         for index in range(jobs):
             self.gpu_slots.put(worker_gpu(index, list(gpus)))
         self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=init_worker,
-                                            initargs=(self.events, logs, self.gpu_slots))
+                                            initargs=(self.events, logs, self.gpu_slots, os.getpid()))
         self.processes: dict[int, object] = {}   # pid → Process, kept after the pool forgets them
         self.running: dict[str, int] = {}        # run_id → pid of the worker training it
         self.broken = False

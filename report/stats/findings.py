@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import math
 
-from .claims import Claim, describe, fmt, fmt_p, power_caveat
+from .claims import Claim, describe, fmt, fmt_p, fmt_spread, power_caveat
 from .statistics import WELCH, top_group
-from .store import DIVERGED, FAILED
+from .states import DIVERGED, FAILED
+
+# How sentences name the optimizers.
+OPTIMIZER_NAMES = {"sgd": "plain gradient descent", "adam": "Adam", "adagrad": "Adagrad"}
 
 def ranking(configs, what: str = "configuration") -> Claim | None:
     """Which configuration is best, tested against seed noise: best, tie, or one seed (no ranking)."""
@@ -49,21 +52,12 @@ def ranking_of(samples: dict[str, list[float]], what: str) -> Claim | None:
     return Claim(text, "tie", samples, WELCH, smallest, "tie", details)
 
 
-def fmt_acc(mean: float, std: float | None = None, n: int | None = None) -> str:
-    if not math.isfinite(mean):
-        return "n/a"
-    text = f"{mean:.3f}"
-    if std is not None and n and n > 1:
-        text += f" ± {std:.3f}"
-    return text
-
-
 def accuracy_cell(summary) -> str:
     """'0.512 ± 0.010 (n=3)', or what happened instead of a number."""
-    mean, std, n = summary.final()
-    if n == 0:
+    s = summary.spread()
+    if s.n == 0:
         return "failed" if summary.status == FAILED else "diverged"
-    text = f"{fmt_acc(mean, std, n)} (n={n})"
+    text = fmt_spread(s)
     notes = []
     if summary.diverged:
         notes.append(f"{len(summary.diverged)} diverged")

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from experiments.flops import run_flops
 from experiments.training import evaluated_images
 
-from .runs import run_state, training_code_hash
-from .store import FINISHED, atomic_write_bytes, make_key
+from ..results.runs import run_state, training_code_hash
+from ..results.store import atomic_write_bytes, make_key
+from ..stats.states import FINISHED
 
 
 def architecture(params: dict) -> tuple:

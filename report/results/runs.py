@@ -5,10 +5,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from ..stats.states import CORRUPT, MISSING, STALE
 from .store import CorruptResult, Store, make_key
-
-# States `mkreport status` shows besides a stored result's own (done, diverged, failed).
-MISSING, STALE, CORRUPT = "missing", "stale", "corrupt"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from .store import make_key
+from ..results.store import make_key
 
 PACKAGES = ("mkreport", "tensorflow", "keras", "numpy", "matplotlib", "jinja2", "weasyprint", "click", "pillow")
 
@@ -24,7 +24,7 @@ def package_versions() -> list[tuple[str, str]]:
 
 def git_commit() -> str:
     """The commit of the source tree mkreport runs from, when that tree is a git checkout."""
-    source = Path(__file__).resolve().parents[1]
+    source = Path(__file__).resolve().parents[2]
     try:
         result = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, timeout=5)

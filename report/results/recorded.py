@@ -5,7 +5,6 @@ The record is output/mkreport-build.json, written by every build and render.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -48,13 +47,34 @@ class Settings:
         return out
 
 
+PATHS = ("config", "data_dir", "notes", "templates")
+
+
 def read(output: Path) -> Settings | None:
     path = Path(output) / RECORD
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Settings(**{k: (tuple(v) if k == "sets" else v) for k, v in data["settings"].items() if k in OPTIONS})
+        settings = Settings(**{k: (tuple(v) if k == "sets" else v) for k, v in data["settings"].items()
+                               if k in OPTIONS})
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    return replace(settings, **{name: _inside(output, getattr(settings, name), name) for name in PATHS})
+
+
+def _inside(output: Path, recorded: str | None, name: str) -> str | None:
+    """A path as the record gives it. mkreport records absolute paths; a relative one (a record
+    written by hand, or received from someone else) means a path inside the record's own folder,
+    never one relative to wherever the command runs, and never one that leads out of that folder."""
+    if not recorded or Path(recorded).is_absolute():
+        return recorded
+    root = Path(output).resolve()
+    path = (root / recorded).resolve()
+    if not path.is_relative_to(root):
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{Path(output) / RECORD} names a {name.replace('_', ' ')} {recorded!r} outside "
+                          f"{output}; delete the record or pass --{name.replace('_', '-')} yourself")
+    return str(path)
 
 
 def read_raw(output: Path) -> dict | None:
@@ -65,14 +85,8 @@ def read_raw(output: Path) -> dict | None:
 
 
 def record_json(settings: Settings, fingerprint: dict | None = None) -> str:
-    config_sha256 = None
-    if settings.config:
-        try:
-            config_sha256 = hashlib.sha256(Path(settings.config).read_bytes()).hexdigest()
-        except OSError:
-            pass
     return json.dumps({"settings": {**asdict(settings), "sets": list(settings.sets)},
-                       "config_sha256": config_sha256, "fingerprint": fingerprint}, indent=1) + "\n"
+                       "fingerprint": fingerprint}, indent=1) + "\n"
 
 
 def merge(given: Settings, recorded: Settings | None) -> tuple[Settings, Settings | None]:

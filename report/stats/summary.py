@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .statistics import Spread, spread
-from .store import DIVERGED, DONE, FAILED
+from .states import DIVERGED, DONE, FAILED
 
 
 @dataclass

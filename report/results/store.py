@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,9 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
-from experiments.checksums import file_sha256
-from .errors import MkreportError
+from experiments.files import atomic_file, file_sha256
+from ..errors import MkreportError
 
-# A result's state. done and diverged are finished results; failed is retried by the next run.
-DONE, DIVERGED, FAILED = "done", "diverged", "failed"
-FINISHED = (DONE, DIVERGED)
 
 
 def canonical_json(value) -> str:
@@ -39,12 +35,6 @@ def canonical_json(value) -> str:
 
 def make_key(*parts) -> str:
     return hashlib.sha256(canonical_json(list(parts)).encode()).hexdigest()[:24]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 ADVICE = {errno.ENOSPC: "the disk is full; free some space and run the same command again",
@@ -67,24 +57,14 @@ class OutputError(MkreportError):
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file and rename it into place; readable as the umask says (0644 under
-    022), not owner-only as mkstemp makes it, so a group share or a web server can read the report.
-    Any OSError becomes an OutputError naming the file; no temporary file is left behind."""
-    temporary = None
+    """Written whole or not at all (experiments.files.atomic_file), fsynced, readable as the umask
+    says so a group share or a web server can read the report. Any OSError becomes an OutputError
+    naming the file."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.fchmod(handle, 0o666 & ~_umask())
-        with os.fdopen(handle, "wb") as out:
+        with atomic_file(path, sync=True) as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
     except OSError as error:
         raise OutputError(path, error) from None
-    finally:
-        if temporary and os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def _regular(path: Path) -> bool:

@@ -66,11 +66,11 @@ def format_duration(seconds: float) -> str:
 
 class Progress:
     """Elapsed and remaining time on every line. Remaining time comes from the plan's estimate
-    (plan.Estimate), re-estimated as runs finish; without one, from the epochs trained so far."""
+    (plan.Estimate), re-estimated as runs finish; without one, the lines show the elapsed time."""
 
-    def __init__(self, total_runs: int, total_epochs: int, console: Console | None = None, estimate=None):
-        self.total_runs, self.total_epochs = total_runs, total_epochs
-        self.run_index, self.epochs_done = 0, 0
+    def __init__(self, total_runs: int, console: Console | None = None, estimate=None):
+        self.total_runs = total_runs
+        self.run_index = 0
         self.started = time.perf_counter()
         self.console = console or Console()
         self.estimate = estimate
@@ -85,10 +85,7 @@ class Progress:
             left = self.estimate.left({run: now - since for run, since in self._running.items()})
             return elapsed + (f", ≈{format_duration(left)} left" if left is not None else
                               ", time left known once the first run has finished")
-        if not self.epochs_done:
-            return elapsed
-        left = (now - self.started) / self.epochs_done * max(0, self.total_epochs - self.epochs_done)
-        return elapsed + f", ≈{format_duration(left)} of training left"
+        return elapsed
 
     def run_done(self, run_id: str, seconds: float, overhead: float = 0.0) -> None:
         """A run's result is stored: the estimate learns its real time, and its fixed part (plan.record_speed)."""
@@ -112,7 +109,6 @@ class Progress:
 
     def epoch(self, epochs: int, metrics: dict, run_id: str | None = None) -> None:
         """run_id names the run when several train at once, so their lines interleave legibly."""
-        self.epochs_done += 1
         self.say(f"    {run_id + '  ' if run_id else ''}epoch {metrics['epoch']}/{epochs}  "
                  f"loss {metrics['train_loss']:.4f}  train acc {metrics['train_accuracy']:.3f}  "
                  f"test acc {metrics['test_accuracy']:.3f}  ({self.timing()})")
@@ -123,7 +119,3 @@ class Progress:
         last = result["metrics"][-1] if result and result["metrics"] else None
         self.say(f"    {run_id}  {result['state'] if result else 'failed'} in {wall:.1f}s"
                  + (f", test acc {last['test_accuracy']:.3f}" if last else "") + extra)
-
-    def skip_epochs(self, count: int) -> None:
-        """A run that ended early (diverged or failed) no longer counts towards the estimate."""
-        self.total_epochs -= count

@@ -89,7 +89,7 @@ def cnn_claims(configs, outcome) -> list[Claim]:
     for optimizer in CNN_ONLY_AT_1E2:
         rates = sorted(rate for (opt, rate) in by_params if opt == optimizer)
         values = {by_params[(optimizer, r)].label: samples.get(by_params[(optimizer, r)].label, []) for r in rates}
-        name = {"sgd": "Gradient descent", "adagrad": "Adagrad"}[optimizer]
+        name = {"sgd": "Gradient descent", "adagrad": "Adagrad"}[optimizer]  # the earlier report's words
         if 1e-2 not in rates or len(rates) < 2:
             claims.append(_row("5", f"{name} works only at 1e-2", "learns at 1e-2 only", "rates missing",
                                NOT_COMPARABLE, values, "this build lacks 1e-2 or the other rates"))

@@ -43,11 +43,12 @@ def fmt(value: float) -> str:
     return f"{value:.3f}" if math.isfinite(value) else "n/a"
 
 
-def fmt_spread(s: Spread) -> str:
-    """'0.512 ± 0.010 (n=3)' with the sample std; '0.512 (n=1)' with one seed."""
-    if s.n == 0:
+def fmt_spread(s: Spread, show_n: bool = True) -> str:
+    """'0.512 ± 0.010 (n=3)' with the sample std; '0.512 (n=1)' with one seed; the one format of a
+    mean over seeds in tables and sentences (show_n=False where the table says n elsewhere)."""
+    if s.n == 0 or not math.isfinite(s.mean):
         return "n/a"
-    return f"{fmt(s.mean)}" + (f" ± {s.std:.3f}" if s.n > 1 else "") + f" (n={s.n})"
+    return f"{fmt(s.mean)}" + (f" ± {s.std:.3f}" if s.n > 1 else "") + (f" (n={s.n})" if show_n else "")
 
 
 def fmt_interval(s: Spread) -> str:

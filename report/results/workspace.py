@@ -5,15 +5,16 @@ is answered here, for the build, `status`, `plan` and `check` alike.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import MkreportError
-from .runs import CORRUPT, STALE, RunSpec, index_by_run, run_key, run_state
-from .sections import BY_NAME, SECTIONS, Section
-from .store import DONE, CorruptResult, Store, make_key
+from ..errors import NoResults
+from ..stats.states import CORRUPT, DONE, STALE
+from .runs import RunSpec, index_by_run, run_key, run_state
+from .store import CorruptResult, Store, make_key
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,23 @@ class Analysis:
     arrays: dict[str, np.ndarray]
 
 
+@dataclass(frozen=True)
+class AnalysisInputs:
+    """What a section's analysis is handed, and all it may read: the current run records of the
+    sections it reads, a run's stored arrays, and a dataset."""
+
+    records: dict[str, list[dict]]                         # section → current run records
+    arrays: Callable[[str, dict], dict[str, np.ndarray]]   # (section, record) → the run's stored arrays
+    dataset: Callable[[str], object]                       # name → experiments.data.Dataset
+
+
 class Workspace:
     """Each dataset is loaded at most once per invocation."""
 
-    def __init__(self, config: dict, output: Path, data_dir: Path | None, sections=SECTIONS,
+    def __init__(self, config: dict, output: Path, data_dir: Path | None, sections,
                  download: bool = True, settings=None):
-        """download=False: a dataset that is not on disk is an error naming it (commands that only read).
+        """sections: the report's (report.sections.SECTIONS, or with the user's own).
+        download=False: a dataset that is not on disk is an error naming it (commands that only read).
         settings: the command-line settings (recorded.Settings) the build is recorded with."""
         from .recorded import Settings
 
@@ -41,17 +53,8 @@ class Workspace:
         self._by_name = {section.name: section for section in self.sections}
         self._datasets = {}
 
-    def rerun(self, command: str) -> str:
-        """`mkreport <command>` with the options that reproduce this folder's build."""
-        import shlex
-
-        options = self.settings.options()
-        if self.store.output != Path("output"):
-            options += ["--output", str(self.store.output)]
-        return " ".join(["mkreport", command, *map(shlex.quote, options)])
-
-    def section(self, name: str) -> Section:
-        return self._by_name.get(name) or BY_NAME[name]
+    def section(self, name: str):
+        return self._by_name[name]
 
     def dataset(self, name: str):
         if name not in self._datasets:
@@ -72,27 +75,27 @@ class Workspace:
         for spec, key in self.planned([self.section(section_name)]):
             state, stored = run_state(self.store, spec, key)
             if stored is None or state in (STALE, CORRUPT):
-                raise MkreportError(f"section {section_name} has no current results "
-                                    f"({spec.run_id} is {state}); run `{self.rerun(section_name)}` first")
+                raise NoResults(f"section {section_name} has no current results ({spec.run_id} is {state})",
+                                section_name)
             records.append(stored.record)
         return records
 
-    def records_read_by(self, section: Section) -> dict[str, list[dict]]:
+    def records_read_by(self, section) -> dict[str, list[dict]]:
         """Its own runs' records and those of the sections it reads (and, where built, also reads)."""
         records = {name: self.records(name) for name in (section.name, *section.reads)}
         for name in section.also_reads:
             try:
                 records[name] = self.records(name)
-            except MkreportError:
+            except NoResults:
                 pass  # shown as "not built" by the section
         return records
 
-    def analysis_key(self, section: Section, records: dict[str, list[dict]]) -> str:
+    def analysis_key(self, section, records: dict[str, list[dict]]) -> str:
         inputs = sorted(r["key"] for name in section.reads for r in records[name])
         return make_key("analysis", section.name, section.settings(self.config), inputs,
                         section.analysis_code_hash())
 
-    def analysis(self, section: Section, compute: bool = False, force: bool = False, console=None) -> Analysis | None:
+    def analysis(self, section, compute: bool = False, force: bool = False, console=None) -> Analysis | None:
         """A section's stored analysis for the current results it reads; computed when `compute`.
         None for sections without one; MkreportError naming the command when it is missing."""
         if not section.has_analysis:
@@ -110,12 +113,13 @@ class Workspace:
                 if not compute:
                     raise
         if not compute:
-            raise MkreportError(f"section {section.name} has no current results; "
-                                f"run `{self.rerun(section.name)}` first")
+            raise NoResults(f"section {section.name} has no current results", section.name)
         import contextlib
 
         with console.phase(f"analysing {section.name}") if console else contextlib.nullcontext():
-            record, arrays = section.module.analyse(self, records, section.settings(self.config))
+            inputs = AnalysisInputs(records, lambda name, record: self.store.load_arrays(self.store.load(name, record["key"])),
+                                    self.dataset)
+            record, arrays = section.module.analyse(inputs, section.settings(self.config))
         self.store.save(section.name, key, dict(record, state=DONE), arrays)
         return Analysis(key, self.store.load(section.name, key).record, arrays)
 

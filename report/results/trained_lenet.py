@@ -1,10 +1,12 @@
-"""What the visualize and deconvnet analyses read: the best stored CIFAR10 LeNet5 and its test images."""
+"""What the visualize and deconvnet analyses read: the best stored CIFAR10 LeNet5 and its test images.
+
+`inputs` is the AnalysisInputs (results.workspace) a section's analysis is handed."""
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import MkreportError
-from .summary import best, best_seed_record, by_config
+from ..errors import MkreportError
+from ..stats.summary import best, best_seed_record, by_config
 
 
 def best_run(cnn_records: list[dict]) -> dict:
@@ -15,11 +17,11 @@ def best_run(cnn_records: list[dict]) -> dict:
     return best_seed_record(top)
 
 
-def load(ws, record: dict, snapshot_epoch: int | None = None):
+def load(inputs, record: dict, snapshot_epoch: int | None = None):
     """The stored LeNet5 of a run; with snapshot_epoch, its conv layers as they were after that epoch."""
     from experiments.models import build_lenet5
 
-    arrays = ws.store.load_arrays(ws.store.load("cnn", record["key"]))
+    arrays = inputs.arrays("cnn", record)
     model = build_lenet5()
     model.set_weights([arrays[name] for name in sorted(arrays) if name.startswith("weight_")])
     if snapshot_epoch is not None:
@@ -29,10 +31,10 @@ def load(ws, record: dict, snapshot_epoch: int | None = None):
     return model, arrays
 
 
-def test_inputs(ws, record: dict) -> tuple[np.ndarray, np.ndarray]:
+def test_inputs(inputs, record: dict) -> tuple[np.ndarray, np.ndarray]:
     """The run's test images as the network reads them, and their labels."""
     from experiments.training import fixed_test_subset, to_inputs
 
-    dataset = ws.dataset("cifar10")
+    dataset = inputs.dataset("cifar10")
     rows = fixed_test_subset(dataset, record["params"]["test_samples"])
     return to_inputs(dataset.x_test[rows], "lenet5"), dataset.y_test[rows]

@@ -1,0 +1,126 @@
+"""The user's own words: Markdown notes inserted into the report.
+
+A notes folder holds intro.md, <section>.md (after that section's findings, under "Discussion"),
+conclusion.md, and deconvnet-paper.md / compare-discussion.md, which replace mkreport's default
+text for the paper summary and the CNN-versus-RNN discussion. Markdown is rendered by
+markdown-it-py (CommonMark, a maintained parser) with raw HTML off: a <script> in a note is shown
+as text, never run. A line that is only an HTML comment (the hints `mkreport notes --init`
+writes) is left out, and a note with nothing else is treated as absent.
+
+An image in a note is embedded (a data: URI) when it is a PNG, JPEG or GIF file inside the notes
+folder; any other source (a path outside the folder, http(s), another type) is left out with one
+warning naming the note, so a report never carries or fetches a file its author did not put there.
+A note over MAX_NOTE_BYTES is refused before it is read.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import ConfigError
+
+REPLACEABLE = {"deconvnet-paper": "the summary of Zeiler & Fergus's paper (Section 3.1)",
+               "compare-discussion": "the discussion of CNN versus RNN (Section 5.2)"}
+_COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$", re.MULTILINE)
+MAX_NOTE_BYTES = 1_000_000      # a page of words is 3 kB: a larger note is a mistake, and slow to lay out
+MAX_IMAGE_BYTES = 5_000_000
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+
+
+def note_names(section_names) -> dict[str, str]:
+    """Every note file's stem → what it is for (the hint `notes --init` writes)."""
+    names = {"intro": "an introduction, before the first section"}
+    names.update({name: f"your discussion of the {name} section, after its findings" for name in section_names})
+    names.update(REPLACEABLE)
+    names["conclusion"] = "a conclusion, after the last section"
+    return names
+
+
+def notes_folder(settings, config: dict) -> Path | None:
+    """--notes (none: no notes), else [report] notes_dir, else notes/ beside the config file, if it exists."""
+    if settings.notes == "none":
+        return None
+    if settings.notes:
+        return Path(settings.notes)
+    if config["report"]["notes_dir"]:
+        return Path(config["report"]["notes_dir"])
+    if settings.config and (Path(settings.config).parent / "notes").is_dir():
+        return Path(settings.config).parent / "notes"
+    return None
+
+
+def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
+    """stem → HTML, for every note of `names` that has text; warn(line) hears of every image left out."""
+    if folder is None:
+        return {}
+    if not folder.is_dir():
+        raise ConfigError(f"the notes folder {folder} does not exist")
+    from markdown_it import MarkdownIt
+
+    markdown = MarkdownIt("commonmark", {"html": False})
+    rendered = {}
+    for name in names:
+        path = folder / f"{name}.md"
+        if not path.is_file():
+            continue
+        try:
+            size = path.stat().st_size
+            if size > MAX_NOTE_BYTES:
+                raise ConfigError(f"note {path} is {size / 1e6:.1f} MB; a note may be at most "
+                                  f"{MAX_NOTE_BYTES / 1e6:g} MB (put large material in an image or an appendix file)")
+            text = _COMMENT_LINE.sub("", path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"note {path} cannot be read: {error}") from None
+        if text.strip():
+            tokens = markdown.parse(text)
+            _embed_images(tokens, folder, path, warn)
+            rendered[name] = markdown.renderer.render(tokens, markdown.options, {})
+    return rendered
+
+
+def _embed_images(tokens, folder: Path, note: Path, warn) -> None:
+    """Each image's src becomes a data: URI of a picture file inside the notes folder, or is removed."""
+    for token in tokens:
+        for child in token.children or ():
+            if child.type != "image":
+                continue
+            source = str(child.attrGet("src") or "")
+            embedded, why = _data_uri(folder, source)
+            child.attrSet("src", embedded or "")
+            if why and warn:
+                warn(f"warning: note {note.name}: image {source[:120]!r} left out ({why})")
+
+
+def _data_uri(folder: Path, source: str) -> tuple[str | None, str | None]:
+    """(data URI, None), or (None, why the image is not embedded)."""
+    import base64
+    from urllib.parse import unquote, urlparse
+
+    if urlparse(source).scheme or source.startswith("//"):
+        return None, "only image files inside the notes folder are embedded; nothing is fetched"
+    root = folder.resolve()
+    path = (root / unquote(source)).resolve()
+    if not path.is_relative_to(root):
+        return None, "it is outside the notes folder"
+    if path.suffix.lower() not in IMAGE_TYPES:
+        return None, f"not a {', '.join(sorted(IMAGE_TYPES))} file"
+    try:
+        if path.stat().st_size > MAX_IMAGE_BYTES:
+            return None, f"larger than {MAX_IMAGE_BYTES / 1e6:g} MB"
+        data = path.read_bytes()
+    except OSError as error:
+        return None, f"cannot be read: {error.strerror or error}"
+    return f"data:{IMAGE_TYPES[path.suffix.lower()]};base64," + base64.b64encode(data).decode("ascii"), None
+
+
+def init_notes(folder: Path, section_names) -> list[Path]:
+    """Write an empty note with a one-line hint for every note not yet there; return those written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, purpose in note_names(section_names).items():
+        path = folder / f"{name}.md"
+        if not path.exists():
+            path.write_text(f"<!-- mkreport: {purpose}. Markdown; replace this line with your text. -->\n",
+                            encoding="utf-8")
+            written.append(path)
+    return written

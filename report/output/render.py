@@ -1,0 +1,104 @@
+"""The report's templates, and the one function that writes report.html and report.pdf.
+
+Templates may come from someone else (a student's folder built by a TA): every template, shipped
+or the user's, runs in Jinja's immutable sandbox, so it can print what the report gives it but
+not reach Python (no `__globals__`, no `os`); and the PDF renderer fetches nothing: report.html
+embeds every figure and stylesheet, so any other URL a template or stylesheet names — a local
+file, http(s), an @import — is refused and named in one warning.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+def template_environment(user_folder: Path | None = None, extra_folders=()):
+    """The user's templates first (a file there replaces the shipped one of the same name), then
+    the shipped templates, then folders of sections that live outside mkreport."""
+    import jinja2
+
+    if user_folder is not None and not Path(user_folder).is_dir():
+        raise ConfigError(f"the templates folder {user_folder} does not exist")
+    shipped = [Path(str(resources.files("templates"))), *extra_folders]
+    loaders = [jinja2.FileSystemLoader(str(user_folder))] if user_folder else []
+    loaders.append(jinja2.FileSystemLoader([str(f) for f in shipped]))
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                                         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def templates_folder(settings, config: dict) -> Path | None:
+    """--templates (none: the shipped ones), else [report] templates_dir, else None."""
+    if settings.templates == "none":
+        return None
+    folder = settings.templates or config["report"]["templates_dir"] or None
+    return Path(folder) if folder else None
+
+
+def check_templates(folder: Path | None) -> None:
+    """Before anything trains: the folder exists and each of its templates parses (ConfigError naming
+    the file and line otherwise), so a typo costs seconds, not a build."""
+    import jinja2
+
+    if folder is None:
+        return
+    environment = template_environment(folder)
+    for path in sorted(Path(folder).rglob("*.html")):
+        try:
+            environment.parse(path.read_text(encoding="utf-8"), path.name, str(path))
+        except jinja2.TemplateSyntaxError as error:
+            raise ConfigError(f"template {path}, line {error.lineno}: {error.message}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"template {path} cannot be read: {error}") from None
+
+
+def render_html(context: dict, user_folder: Path | None = None, extra_folders=()) -> str:
+    """report.html's text; a template that is missing or broken is one error naming it."""
+    import jinja2
+
+    environment = template_environment(user_folder, extra_folders)
+    try:
+        return environment.get_template("report.html").render(**context)
+    except jinja2.exceptions.SecurityError as error:
+        raise ConfigError(f"a template tried something templates may not do ({error}); it was stopped"
+                          + (f" (templates folder {user_folder})" if user_folder else "")) from None
+    except jinja2.TemplateSyntaxError as error:
+        raise ConfigError(f"template {error.filename or error.name}, line {error.lineno}: {error.message}") from None
+    except jinja2.TemplateNotFound as error:
+        raise ConfigError(f"template {error.name} not found (in {user_folder or 'the shipped templates'})") from None
+    except jinja2.UndefinedError as error:
+        raise ConfigError(f"a template uses something the report does not have: {error.message}"
+                          + (f" (templates folder {user_folder})" if user_folder else "")) from None
+
+
+def pdf_bytes(html: str, base_url: str) -> tuple[bytes, list[str]]:
+    """The PDF of a self-contained report.html, and the URLs it named that were refused."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    refused = []
+
+    class DataURLsOnly(URLFetcher):
+        """WeasyPrint's own fetcher limited to data: URIs (its allowed_protocols), noting the rest."""
+
+        def fetch(self, url, headers=None):
+            if not url.startswith("data:"):
+                refused.append(url)
+            return super().fetch(url, headers)
+
+    pdf = HTML(string=html, base_url=base_url, url_fetcher=DataURLsOnly(allowed_protocols={"data"})).write_pdf()
+    return pdf, list(dict.fromkeys(refused))
+
+
+def write_report(store, context: dict, user_folder: Path | None = None, extra_folders=(), warn=None) -> tuple[Path, Path]:
+    """report.html and report.pdf; warn(line) is told of every URL the PDF renderer refused to fetch."""
+    html = render_html(context, user_folder, extra_folders)
+    html_path = store.write_output("report.html", html)
+    pdf, refused = pdf_bytes(html, str(store.output.resolve()) + "/")
+    for url in refused:
+        if warn:
+            warn(f"warning: not fetched for the PDF (the report embeds what it shows): {url[:200]}")
+    return html_path, store.write_output("report.pdf", pdf)
