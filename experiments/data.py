@@ -119,9 +119,13 @@ def _make(name, x_train, y_train, x_test, y_test, source) -> Dataset:
     y_test = _checked_labels(y_test, f"{source} (test)")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise DataError(f"{source}: number of images and labels differ")
-    for split, images in (("train", x_train), ("test", x_test)):
+    for split, images, labels in (("train", x_train, y_train), ("test", x_test, y_test)):
         if len(images) < MIN_SPLIT:
             raise DataError(f"{source}: the {split} split has {len(images)} image(s); it must not be empty")
+        absent = sorted(set(range(NUM_CLASSES)) - set(np.unique(labels).tolist()))
+        if absent:  # the report's chance level and per-class figures assume all ten classes
+            raise DataError(f"{source}: the {split} split has no image of class {', '.join(map(str, absent))}; "
+                            f"all {NUM_CLASSES} classes are needed")
     return Dataset(name, x_train, y_train, x_test, y_test,
                    arrays_checksum(x_train, y_train, x_test, y_test), source)
 
@@ -324,9 +328,12 @@ def _cached_decode(source_file: Path, decode) -> Dataset:
     if cached.exists():
         try:
             with np.load(cached, allow_pickle=False) as archive:
-                return Dataset(str(archive["name"]), archive["x_train"], archive["y_train"],
-                               archive["x_test"], archive["y_test"], str(archive["checksum"]),
-                               str(archive["source"]))
+                dataset = Dataset(str(archive["name"]), archive["x_train"], archive["y_train"],
+                                  archive["x_test"], archive["y_test"], str(archive["checksum"]),
+                                  str(archive["source"]))
+            # the arrays must still be the ones their checksum (and so every run key) names
+            if arrays_checksum(dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test) == dataset.checksum:
+                return dataset
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
             pass  # a damaged cache entry is rebuilt below
     dataset = decode(source_file)

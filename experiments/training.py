@@ -45,6 +45,15 @@ def evaluated_images(params: dict) -> int:
     return (params["epochs"] - 1) * curve_test_count(params) + params["test_samples"]
 
 
+def as_evaluated(params: dict, test_size: int) -> dict:
+    """params with the test counts a run really evaluates on a test split of test_size images
+    (a test_samples above the split's size evaluates the whole split): what its cost depends on."""
+    clipped = dict(params, test_samples=min(params["test_samples"], test_size))
+    if "curve_test_samples" in params:
+        clipped["curve_test_samples"] = min(params["curve_test_samples"], test_size)
+    return clipped
+
+
 def fixed_test_subset(dataset: Dataset, count: int) -> np.ndarray:
     """The same test images for every run and seed, drawn across all classes."""
     order = np.random.default_rng(0).permutation(len(dataset.x_test))

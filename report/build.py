@@ -109,6 +109,11 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
         try:
             records = ws.records_read_by(section)
             analysis = ws.analysis(section)
+            if analysis is not None and analysis.record.get("unavailable"):
+                parts.append({"name": section.name, "title": section.title, "section": section, "records": records,
+                              "analysis": analysis, "summary": {"unavailable": analysis.record["unavailable"]},
+                              "figures": {}, "figures_key": None})
+                continue
             summary = section.module.summarize(records, analysis, section.settings(ws.config))
         except USER_ERRORS as error:
             if strict:
@@ -165,8 +170,9 @@ def write(ws: Workspace, parts: list[dict], warn=None) -> tuple[Path, Path]:
         for name, png in part["figures"].items():
             ws.store.write_output(f"figures/{part['name']}_{name}.png", png)
             embedded[name] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        ws.store.write_output(f"figures/.{part['name']}.key",
-                              json.dumps({"key": part["figures_key"], "figures": sorted(part["figures"])}))
+        if part["figures_key"]:
+            ws.store.write_output(f"figures/.{part['name']}.key",
+                                  json.dumps({"key": part["figures_key"], "figures": sorted(part["figures"])}))
         for name, table in part["summary"].get("tables", {}).items():
             ws.store.write_output(f"tables/{part['name']}_{name}.csv", table_csv(table))
         contexts.append({"name": part["name"], "title": part["title"], "number": number,

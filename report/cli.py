@@ -284,7 +284,19 @@ def plan(ws, force, jobs):
     from .training.execute import Executor
     from .training.plan import describe, make_plan
 
-    plan = make_plan(ws, force=force, measure=True)
+    from experiments.data import cache_dir
+
+    from .training.logs import native_stderr_to
+
+    # TensorFlow's start-up lines while measuring go beside the measurements, not to the terminal
+    log = cache_dir() / "speed" / "measure.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        quiet = os.access(log.parent, os.W_OK)
+    except OSError:
+        quiet = False
+    with native_stderr_to(log, quiet):
+        plan = make_plan(ws, force=force, measure=True)
     click.echo(describe(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True))
 
 
@@ -366,6 +378,8 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (a `timeout`, a CI cancel, `kill`): handled like Ctrl-C, with exit status 143."""
 
 
+KEPT = ("every finished run and analysis is kept in the store (`mkreport status` lists them); "
+        "run the same command to go on from there")
 _terminating = False  # set by SIGTERM: the exit status is 143 however the interruption surfaces
 
 
@@ -391,15 +405,17 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=argv, prog_name="mkreport", standalone_mode=False)
-    except click.exceptions.Abort:
-        _stop("interrupted", INTERRUPTED)
+    except click.exceptions.Abort:  # click's form of KeyboardInterrupt, and so of SIGTERM (Terminated)
+        if _terminating:
+            _stop(f"terminated; {KEPT}", TERMINATED)
+        _stop(f"interrupted; {KEPT}", INTERRUPTED)
     except click.ClickException as error:
         error.show()
         sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
     except Terminated:
-        _stop("terminated; every finished run is kept in the store (`mkreport status` lists them)", TERMINATED)
+        _stop(f"terminated; {KEPT}", TERMINATED)
     except KeyboardInterrupt:
-        _stop("interrupted; every finished run is kept in the store (`mkreport status` lists them)", INTERRUPTED)
+        _stop(f"interrupted; {KEPT}", INTERRUPTED)
     except Interrupted as error:
         _stop(("terminated" + str(error)[len("interrupted"):]) if _terminating else str(error),
               TERMINATED if _terminating else INTERRUPTED)

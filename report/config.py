@@ -167,7 +167,7 @@ def shipped_defaults() -> dict:
 
 def read_user_file(path: Path) -> dict:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is not TOML
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -193,7 +193,17 @@ def _overlay(base: dict, overrides: dict, where: str, allowed_keys=None) -> None
             base[section][key] = value
 
 
+def _dates_as_text(config: dict) -> None:
+    """report.date may be written as a TOML date (date = 2026-12-01): the report prints it as written."""
+    import datetime
+
+    value = config["report"].get("date")
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        config["report"]["date"] = value.isoformat()
+
+
 def validate(config: dict) -> None:
+    _dates_as_text(config)
     for section, checks in SCHEMA.items():
         for key, check in checks.items():
             if key not in config[section]:

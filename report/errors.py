@@ -23,6 +23,11 @@ class NoResults(MkreportError):
         self.command = command
 
 
+class Unavailable(MkreportError):
+    """What a section cannot show for these results (no CIFAR10 run finished, say): its analysis is
+    stored as this sentence and the section is rendered saying it, instead of failing the build."""
+
+
 class Interrupted(MkreportError):
     """Ctrl-C: what finished is kept; exit status 130 like any interrupted shell command."""
 
@@ -32,4 +37,4 @@ class Interrupted(MkreportError):
 # What a user can cause and fix: shown as one line, never as a traceback.
 USER_ERRORS = (MkreportError, DataError)
 
-__all__ = ["MkreportError", "ConfigError", "NoResults", "Interrupted", "DataError", "USER_ERRORS"]
+__all__ = ["MkreportError", "ConfigError", "NoResults", "Unavailable", "Interrupted", "DataError", "USER_ERRORS"]

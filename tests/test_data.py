@@ -122,7 +122,7 @@ def test_mnist_download_from_the_mirror_format(tmp_path, monkeypatch):
     rng = np.random.default_rng(3)
     source = tmp_path / "mirror.npz"
     np.savez(source, x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), y_train=np.arange(20) % 10,
-             x_test=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8), y_test=np.arange(5))
+             x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), y_test=np.arange(10))
     point_download_at(monkeypatch, "mnist", source)
     dataset = data.load_mnist(None)
     assert len(dataset.x_train) == 20 and (data.cache_dir() / "mnist.npz").is_file()
@@ -297,3 +297,27 @@ def test_mnist_is_found_in_the_keras_cache_even_with_a_data_folder(tmp_path, dat
     assert result.returncode == 0, result.stderr
     record = json.loads(next((tmp_path / "out" / "store" / "rnn").glob("*.json")).read_text())["record"]
     assert record["data_source"] == str(home / ".keras" / "datasets" / "mnist.npz")
+
+
+def test_a_dataset_without_one_of_the_ten_classes_is_refused():
+    images = np.zeros((20, 28, 28), np.uint8)
+    labels = np.arange(20) % 9          # no class 9
+    with pytest.raises(DataError, match="no image of class 9"):
+        data._make("cifar10", images, labels, images, np.arange(20) % 10, "CIFAR10.zip")
+
+
+def test_a_decoded_cache_whose_arrays_were_changed_is_decoded_again(tmp_path, monkeypatch):
+    """A zeroed cache entry must not train runs under the real data's keys."""
+    monkeypatch.setenv("MKREPORT_CACHE_DIR", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    source = tmp_path / "mnist.npz"
+    np.savez(source, x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), y_train=np.arange(20) % 10,
+             x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), y_test=np.arange(10))
+    first = data._cached_decode(source, data.read_mnist_npz)
+    cached = next((tmp_path / "cache" / "decoded").glob("*.npz"))
+    with np.load(cached) as archive:
+        entries = {name: archive[name] for name in archive.files}
+    entries["x_train"] = np.zeros_like(entries["x_train"])   # the checksum field still says the real data's
+    np.savez(cached, **entries)
+    again = data._cached_decode(source, data.read_mnist_npz)
+    assert again.checksum == first.checksum and np.array_equal(again.x_train, first.x_train)

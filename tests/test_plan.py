@@ -171,3 +171,34 @@ def test_a_run_of_an_unseen_model_costs_the_measured_overhead_plus_its_flops_at_
     assert estimate.left() == pytest.approx(3.0 + 7.0 + 7.0 + AFTER_TRAINING_SECONDS)
     estimate.finished("cnn", 4.5, overhead=2.0)  # LeNet5 turns FLOPs into seconds five times faster
     assert estimate.left() == pytest.approx(3.0 + 4.5 + AFTER_TRAINING_SECONDS)
+
+
+def test_a_run_is_costed_with_the_test_images_it_really_evaluates():
+    from experiments.training import as_evaluated, evaluated_images
+
+    params = {"epochs": 3, "test_samples": 1_000_000, "curve_test_samples": 500_000}
+    clipped = as_evaluated(params, 10_000)
+    assert clipped["test_samples"] == 10_000 and clipped["curve_test_samples"] == 10_000
+    assert evaluated_images(clipped) == 3 * 10_000
+    assert as_evaluated({"epochs": 1, "test_samples": 200}, 10_000)["test_samples"] == 200
+
+
+@pytest.mark.slow
+def test_plan_measures_without_printing_tensorflows_lines(tmp_path, data_dir):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    config = tmp_path / "small.toml"
+    config.write_text('[cnn]\noptimizers = ["adam"]\nlearning_rates = [1e-3]\n'
+                      '[rnn]\ncells = ["gru"]\nhidden_sizes = [64]\n[compare]\nsize_matched = false\n')
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["MKREPORT_CACHE_DIR"] = str(tmp_path / "cache")
+    result = subprocess.run([sys.executable, "-m", "report", "plan", "--profile", "smoke", "--config", str(config),
+                             "--data-dir", str(data_dir), "--output", str(tmp_path / "output")],
+                            capture_output=True, text=True, env=env, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert "≈" in result.stdout
+    assert not [line for line in result.stderr.splitlines() if "0000 00:" in line or "cuda" in line.lower()]

@@ -96,9 +96,10 @@ def pdf_bytes(html: str, base_url: str) -> tuple[bytes, list[str]]:
 def write_report(store, context: dict, user_folder: Path | None = None, extra_folders=(), warn=None) -> tuple[Path, Path]:
     """report.html and report.pdf; warn(line) is told of every URL the PDF renderer refused to fetch."""
     html = render_html(context, user_folder, extra_folders)
-    html_path = store.write_output("report.html", html)
     pdf, refused = pdf_bytes(html, str(store.output.resolve()) + "/")
     for url in refused:
         if warn:
             warn(f"warning: not fetched for the PDF (the report embeds what it shows): {url[:200]}")
+    # both made before either is written: a failed or stopped PDF leaves the old pair, not a new HTML beside an old PDF
+    html_path = store.write_output("report.html", html)
     return html_path, store.write_output("report.pdf", pdf)

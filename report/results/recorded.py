@@ -51,13 +51,29 @@ PATHS = ("config", "data_dir", "notes", "templates")
 
 
 def read(output: Path) -> Settings | None:
+    """The settings recorded in output, None when it has no record; a record that is not one
+    (damaged, hand-edited, of another tool) is a ConfigError naming it, never silently ignored."""
     path = Path(output) / RECORD
+    if not path.exists():
+        return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        settings = Settings(**{k: (tuple(v) if k == "sets" else v) for k, v in data["settings"].items()
-                               if k in OPTIONS})
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        recorded = data["settings"]
+        if not isinstance(recorded, dict):
+            raise TypeError("its settings are not a table")
+        for name, value in recorded.items():
+            if name == "sets":
+                if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+                    raise TypeError("sets is not a list of strings")
+            elif name in OPTIONS and value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} is not a string")
+        settings = Settings(**{k: (tuple(v) if k == "sets" else v) for k, v in recorded.items() if k in OPTIONS})
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        from ..errors import ConfigError
+
+        reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise ConfigError(f"{path} is not a build record mkreport can read ({reason[:200]}); delete it and give "
+                          "the options (--profile, --config, …) yourself") from None
     return replace(settings, **{name: _inside(output, getattr(settings, name), name) for name in PATHS})
 
 

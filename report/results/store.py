@@ -166,6 +166,9 @@ class Store:
         return Stored(key, path, record)
 
     def load_arrays(self, stored: Stored) -> dict[str, np.ndarray]:
+        """The record's arrays, checked against the checksum it names; {} for a record saved without any."""
+        if "arrays_sha256" not in stored.record:
+            return {}
         path = self.arrays_path(stored.record["section"], stored.key)
         if not _regular(path) or self._arrays_sha256(path) != stored.record.get("arrays_sha256"):
             raise CorruptResult(f"{path}: missing or checksum mismatch (edited or damaged)")

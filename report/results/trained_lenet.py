@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import MkreportError
+from ..errors import Unavailable
 from ..stats.summary import best, best_seed_record, by_config
 
 
@@ -13,7 +13,9 @@ def best_run(cnn_records: list[dict]) -> dict:
     """The best seed of the best configuration of the CIFAR10 grid."""
     top = best(by_config(cnn_records))
     if top is None:
-        raise MkreportError("no CIFAR10 LeNet5 run finished; the network sections need one")
+        states = sorted({r["state"] for r in cnn_records})
+        raise Unavailable(f"No CIFAR10 LeNet5 run trained to the end (the grid's {len(cnn_records)} runs: "
+                          f"{', '.join(states)}), so there is no trained network to show here.")
     return best_seed_record(top)
 
 

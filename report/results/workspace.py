@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NoResults
+from ..errors import NoResults, Unavailable
 from ..stats.states import CORRUPT, DONE, STALE
 from .runs import RunSpec, index_by_run, run_key, run_state
 from .store import CorruptResult, Store, make_key
@@ -119,7 +119,10 @@ class Workspace:
         with console.phase(f"analysing {section.name}") if console else contextlib.nullcontext():
             inputs = AnalysisInputs(records, lambda name, record: self.store.load_arrays(self.store.load(name, record["key"])),
                                     self.dataset)
-            record, arrays = section.module.analyse(inputs, section.settings(self.config))
+            try:
+                record, arrays = section.module.analyse(inputs, section.settings(self.config))
+            except Unavailable as why:  # stored like a result: the section says it, render finds it
+                record, arrays = {"unavailable": str(why)}, {}
         self.store.save(section.name, key, dict(record, state=DONE), arrays)
         return Analysis(key, self.store.load(section.name, key).record, arrays)
 

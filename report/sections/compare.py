@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from experiments.sizes import lenet5_parameters, narrowed_lenet5, rnn_parameters
+from experiments.sizes import LENET5_WIDTHS, lenet5_parameters, narrowed_lenet5, rnn_parameters
 
 from ..stats.claims import Claim, fmt, fmt_p, fmt_spread, observation, power_caveat
 from ..errors import MkreportError
@@ -33,7 +33,8 @@ def runs(config: dict) -> list[RunSpec]:
         largest = max(rnn_parameters(cell, hidden) for cell in config["rnn"]["cells"]
                       for hidden in config["rnn"]["hidden_sizes"])
         widths = narrowed_lenet5(largest)
-        grid.append((f"{label}, narrowed to {'/'.join(map(str, widths))}", {**base, "widths": list(widths)}))
+        if widths != LENET5_WIDTHS:  # an RNN as large as LeNet5: the "narrowed" one would be the same network
+            grid.append((f"{label}, narrowed to {'/'.join(map(str, widths))}", {**base, "widths": list(widths)}))
     return seeded("compare", grid, config["rnn"]["seeds"], "mnist")
 
 
@@ -77,6 +78,11 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     claims = cnn_versus_rnn(cnn, rnn, rows[0], rows[-1])
     if narrow:
         claims += size_matched_claims(narrow, rnn, rows[1], rows[-1], by_config(records["rnn"]))
+    elif settings["size_matched"]:
+        largest = max(rnn_parameters(r["params"]["cell"], r["params"]["hidden_size"]) for r in records["rnn"])
+        claims.append(observation(f"No narrowed LeNet5 was trained: the largest RNN configuration has {largest:,} "
+                                  f"parameters, at least LeNet5's {lenet5_parameters():,}, so LeNet5 cannot be "
+                                  "narrowed to its size."))
     return {
         "curves": [replace(summary, label=name) for name, summary in named],
         "samples_per_epoch": params["samples_per_epoch"],

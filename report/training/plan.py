@@ -12,13 +12,13 @@ import os
 import platform
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from experiments.flops import run_flops
-from experiments.training import evaluated_images
+from experiments.training import as_evaluated, evaluated_images
 
 from ..results.runs import run_state, training_code_hash
-from ..results.store import atomic_write_bytes, make_key
+from ..results.store import make_key
 from ..stats.states import FINISHED
 
 
@@ -229,6 +229,9 @@ def make_plan(ws, sections=None, force: bool = False, measure: bool = False) -> 
             by_arch.setdefault(architecture(spec.params), []).append(stored.record)
         else:
             to_train.append((spec, key))
+    # costed as they will run: a test_samples above the test split's size evaluates the split
+    to_train = [(replace(spec, params=as_evaluated(spec.params, len(ws.dataset(spec.dataset).x_test))), key)
+                for spec, key in to_train]
     speeds = {}
     for spec, _ in to_train:
         arch = architecture(spec.params)
@@ -246,14 +249,34 @@ def _cached_or_measured(ws, spec, measure: bool) -> Speed | None:
         path = _cache_path(architecture(spec.params))
     except ImportError:  # no TensorFlow installed (its metadata is missing): nothing to measure with
         return None
-    if path.is_file():
-        try:
-            return Speed(**json.loads(path.read_text()))
-        except (ValueError, TypeError):
-            pass
-    if not measure:
-        return None
+    cached = _read_speed(path)
+    if cached is not None or not measure:
+        return cached
     speed = measure_speed(spec.params, ws.dataset(spec.dataset))
-    atomic_write_bytes(path, json.dumps({"fixed": speed.fixed, "per_train": speed.per_train,
-                                         "per_eval": speed.per_eval}).encode())
+    from experiments.files import atomic_file
+
+    try:
+        with atomic_file(path) as out:
+            out.write(json.dumps({"fixed": speed.fixed, "per_train": speed.per_train,
+                                  "per_eval": speed.per_eval}).encode())
+    except OSError as error:  # the cache only saves time: the measurement is used all the same
+        import sys
+
+        print(f"warning: cannot keep the speed measurement in {path.parent} ({error.strerror or error}); "
+              "set MKREPORT_CACHE_DIR to a writable folder to keep it", file=sys.stderr)
     return speed
+
+
+def _read_speed(path) -> Speed | None:
+    """A cached measurement, or None when there is none or it is not three finite seconds ≥ 0."""
+    import math
+
+    try:
+        values = json.loads(path.read_text())
+        speed = Speed(**values)
+    except (OSError, ValueError, TypeError):
+        return None
+    fields = (speed.fixed, speed.per_train, speed.per_eval)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in fields):
+        return speed
+    return None

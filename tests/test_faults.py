@@ -1,0 +1,94 @@
+"""What a user sees when something is off: one line naming the file and the fix, the right exit status."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from report.config import load_config
+from tests.conftest import REPO, copy_build, run_cli
+
+
+def test_a_config_with_a_byte_order_mark_is_read(tmp_path):
+    config = tmp_path / "bom.toml"
+    config.write_bytes("\ufeff[report]\nauthor = \"Ada\"\n".encode("utf-8"))
+    assert load_config(config, "smoke")["report"]["author"] == "Ada"
+
+
+def test_report_date_may_be_a_toml_date(tmp_path):
+    config = tmp_path / "date.toml"
+    config.write_text("[report]\ndate = 2026-12-01\n")
+    assert load_config(config, "smoke")["report"]["date"] == "2026-12-01"
+    assert load_config(None, "smoke", ["report.date=2026-12-01"])["report"]["date"] == "2026-12-01"
+
+
+@pytest.mark.parametrize("content, says", [
+    ("", "not a build record"),
+    ("[1, 2]", "not a build record"),
+    ('{"settings": {"profile": 3}}', "profile is not a string"),
+    ('{"settings": {"sets": "cnn.epochs=1"}}', "sets is not a list of strings"),
+    ('{"fingerprint": null}', "missing 'settings'"),
+])
+def test_a_damaged_build_record_is_named_not_ignored(tmp_path, content, says):
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "mkreport-build.json").write_text(content)
+    result = run_cli("status", "--output", output)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "mkreport-build.json" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_during_the_render_exits_143(smoke_build, tmp_path):
+    output = copy_build(smoke_build, tmp_path)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MKREPORT_CACHE_DIR=str(smoke_build["cache"]))
+    process = subprocess.Popen([sys.executable, "-m", "report", "render", "--force", "--output", str(output)],
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=REPO)
+    seen = []
+    deadline = time.time() + 60
+    while not any("summarizing" in line or "writing report" in line for line in seen):
+        assert time.time() < deadline and process.poll() is None, "".join(seen)
+        seen.append(process.stderr.readline())
+    process.send_signal(signal.SIGTERM)
+    rest = process.stderr.read()
+    assert process.wait(timeout=60) == 143, rest
+    assert "terminated" in rest and "run the same command" in rest
+
+
+@pytest.mark.slow
+def test_a_build_whose_cnn_runs_all_diverged_still_renders_saying_so(tmp_path, data_dir):
+    config = tmp_path / "diverging.toml"
+    config.write_text('[cnn]\noptimizers = ["sgd"]\nlearning_rates = [1e6]\n'
+                      '[rnn]\ncells = ["gru"]\nhidden_sizes = [64]\n[compare]\nsize_matched = false\n')
+    result = run_cli("all", "--profile", "smoke", "--config", config, "--data-dir", data_dir,
+                     "--output", tmp_path / "output", env={"MKREPORT_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "output" / "report.html").read_text()
+    assert html.count("No CIFAR10 LeNet5 run trained to the end") == 2   # the visualize and deconvnet sections
+    assert "diverged" in html
+    check = run_cli("check", "--output", tmp_path / "output", env={"MKREPORT_CACHE_DIR": str(tmp_path / "cache")})
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize("content", ['{"fixed": "x", "per_train": 1, "per_eval": 1}', '{"fixed": 1}', "[]",
+                                     '{"fixed": NaN, "per_train": 1, "per_eval": 1}', "not json"])
+def test_a_tampered_speed_cache_is_measured_again_not_a_crash(tmp_path, content):
+    from report.training.plan import _read_speed
+
+    path = tmp_path / "speed.json"
+    path.write_text(content)
+    assert _read_speed(path) is None
+    path.write_text('{"fixed": 1.5, "per_train": 0.001, "per_eval": 0.0001}')
+    assert _read_speed(path).fixed == 1.5
+
+
+def test_an_rnn_as_large_as_lenet5_gets_no_narrowed_copy_of_lenet5():
+    from report.sections import BY_NAME
+
+    config = load_config(None, "smoke", ["rnn.hidden_sizes=[4096]"])
+    runs = BY_NAME["compare"].runs(config)
+    assert runs and not any("narrowed" in spec.label or "widths" in spec.params for spec in runs)
+    config = load_config(None, "smoke", ["rnn.hidden_sizes=[64]"])
+    assert any("widths" in spec.params for spec in BY_NAME["compare"].runs(config))
