@@ -29,7 +29,29 @@ def _writable_output(output: Path) -> Path:
             pass
     except OSError as error:
         raise ConfigError(f"--output {output} is not writable ({error.strerror or error})") from None
+    _check_layout(output)
     return output
+
+
+# What mkreport keeps in an output folder: folders (and the store's section folders), and files.
+FOLDERS = ("store", "logs", "tensorboard", "figures", "tables")
+FILES = (".mkreport.lock", "report.html", "report.pdf", "claims.json", "metrics.csv", "mkreport-build.json")
+
+
+def _check_layout(output: Path) -> None:
+    """A file where mkreport keeps a folder, or a folder where it writes a file, is named before any
+    work starts (it would otherwise fail a build half-way, after training)."""
+    folders = [output / name for name in FOLDERS]
+    if (output / "store").is_dir():
+        folders += [path for path in (output / "store").iterdir() if not path.name.startswith(".")]
+    for path in folders:
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{path} is a file where mkreport keeps a folder; move it away and run the "
+                              "same command again")
+    for path in (output / name for name in FILES):
+        if path.is_dir():
+            raise ConfigError(f"{path} is a folder where mkreport writes a file; move it away and run the "
+                              "same command again")
 
 
 def _readable_output(output: Path) -> Path:
@@ -53,6 +75,25 @@ def _refuse_dangerous(output: Path, data_dir: Path | None) -> None:
                               "choose a folder outside it (the default is ./output)")
     if data_dir is not None and target == data_dir.resolve():
         raise ConfigError(f"--output {output} is the datasets folder; choose another folder")
+
+
+_stdout_closed = False
+
+
+def say(text: str) -> None:
+    """A line on standard output. When the reader has gone (`| head`), the command goes on and says so
+    once on stderr: click would otherwise end it at once with status 1 and no word."""
+    global _stdout_closed
+    if _stdout_closed:
+        return
+    try:
+        click.echo(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_closed = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        click.echo("mkreport: standard output was closed (a pipe such as `| head` ended); going on without it",
+                   err=True)
 
 
 def rerun(ws, command: str) -> str:
@@ -212,7 +253,7 @@ def _nothing_changed(ws) -> bool:
     from .output.uptodate import is_up_to_date
 
     if is_up_to_date(ws, read_raw(ws.store.output)):
-        click.echo(f"report is up to date: {ws.store.output / 'report.html'} and report.pdf "
+        say(f"report is up to date: {ws.store.output / 'report.html'} and report.pdf "
                    "(nothing it is made from has changed)")
         return True
     return False
@@ -231,7 +272,7 @@ def _build(ws, names, force, fail_fast, strict, executor):
         raise Interrupted(f"interrupted; {tally.trained + tally.reused} finished run(s) are kept in the store "
                           f"({tally.trained} trained now); run the same command to train the rest")
     if built.html:
-        click.echo(f"trained {tally.trained} run(s), reused {tally.reused}; wrote {built.html} and {built.pdf}")
+        say(f"trained {tally.trained} run(s), reused {tally.reused}; wrote {built.html} and {built.pdf}")
     for name, why in built.missing.items():
         click.echo(f"not in the report yet: {name} ({advice(ws, why)})", err=True)
     if tally.failed:
@@ -271,7 +312,7 @@ def render(ws):
         return
     with ws.store.lock(), native_stderr_to(ws.store.output / FOLDER / "mkreport.log"):
         built = build_report(ws, train=False)
-    click.echo(f"wrote {built.html} and {built.pdf}")
+    say(f"wrote {built.html} and {built.pdf}")
 
 
 @cli.command()
@@ -297,7 +338,7 @@ def plan(ws, force, jobs):
         quiet = False
     with native_stderr_to(log, quiet):
         plan = make_plan(ws, force=force, measure=True)
-    click.echo(describe(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True))
+    say(describe(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True))
 
 
 @cli.command()
@@ -311,7 +352,7 @@ def check(ws):
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)
         raise MkreportError(f"the report has {len(problems)} problem(s)")
-    click.echo(f"report OK: {ws.store.output / 'report.html'} and report.pdf")
+    say(f"report OK: {ws.store.output / 'report.html'} and report.pdf")
 
 
 @cli.command()
@@ -323,15 +364,15 @@ def status(ws, as_json):
 
     rows = status_rows(ws)
     if as_json:
-        click.echo(json.dumps(rows, indent=1))
+        say(json.dumps(rows, indent=1))
         return
     width = max(len(r["config"]) for r in rows)
     for row in rows:
-        click.echo(f"{row['section']:<10} {row['config']:<{width}}  seed {row['seed']:<3} {row['state']}")
+        say(f"{row['section']:<10} {row['config']:<{width}}  seed {row['seed']:<3} {row['state']}")
     counts = {}
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
-    click.echo(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    say(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
 
 
 @cli.command()
@@ -348,7 +389,7 @@ def tensorboard(output, serve):
         raise MkreportError(f"{folder} does not exist yet; build the report first (`mkreport all --output {output}`)")
     command = ["tensorboard", "--logdir", str(folder)]
     if not serve:
-        click.echo(" ".join(shlex.quote(part) for part in command))
+        say(" ".join(shlex.quote(part) for part in command))
         return
     if shutil.which("tensorboard") is None:
         raise MkreportError("the tensorboard command is not on PATH (pip install tensorboard)")
@@ -366,12 +407,12 @@ def notes(init, folder):
     names = note_names(s.name for s in SECTIONS)
     if init:
         written = init_notes(folder, [s.name for s in SECTIONS])
-        click.echo(f"wrote {len(written)} note(s) in {folder}; fill in what you want in the report "
+        say(f"wrote {len(written)} note(s) in {folder}; fill in what you want in the report "
                    "(a note left as it is, or deleted, is not shown)")
         return
     for name, purpose in names.items():
         path = folder / f"{name}.md"
-        click.echo(f"{'present' if path.is_file() else 'absent ':<8} {path}  — {purpose}")
+        say(f"{'present' if path.is_file() else 'absent ':<8} {path}  — {purpose}")
 
 
 class Terminated(KeyboardInterrupt):
@@ -421,6 +462,11 @@ def main(argv=None) -> int:
               TERMINATED if _terminating else INTERRUPTED)
     except USER_ERRORS as error:
         _stop(str(error), error.exit_code)
+    except OSError as error:  # the file system said no (a name too long, a device gone): name the file
+        from .results.store import ADVICE
+
+        where = f"{error.filename}: " if error.filename else ""
+        _stop(f"{where}{error.strerror or error} — {ADVICE.get(error.errno, 'check it and run the same command again')}", 1)
     except Exception as error:  # a bug in mkreport: still one line; MKREPORT_DEBUG=1 shows the traceback
         if os.environ.get("MKREPORT_DEBUG"):
             raise

@@ -92,3 +92,32 @@ def test_an_rnn_as_large_as_lenet5_gets_no_narrowed_copy_of_lenet5():
     assert runs and not any("narrowed" in spec.label or "widths" in spec.params for spec in runs)
     config = load_config(None, "smoke", ["rnn.hidden_sizes=[64]"])
     assert any("widths" in spec.params for spec in BY_NAME["compare"].runs(config))
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda o: ((o / "store").mkdir(), (o / "store" / "cnn").write_text("x")), "store/cnn is a file"),
+    (lambda o: (o / ".mkreport.lock").mkdir(), ".mkreport.lock is a folder"),
+    (lambda o: (o / "logs").write_text("x"), "logs is a file"),
+    (lambda o: (o / "tensorboard").write_text("x"), "tensorboard is a file"),
+])
+def test_a_file_where_a_folder_belongs_is_named_before_any_work(tmp_path, make, says):
+    output = tmp_path / "output"
+    output.mkdir()
+    make(output)
+    result = run_cli("all", "--profile", "smoke", "--output", output)
+    assert result.returncode == 2 and says in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_path_too_long_is_one_line_not_an_internal_error(tmp_path):
+    result = run_cli("all", "--profile", "smoke", "--output", tmp_path / ("x" * 300))
+    assert result.returncode != 0 and "too long" in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_closed_standard_output_does_not_stop_the_command(tmp_path):
+    env = dict(os.environ, MKREPORT_CACHE_DIR=str(tmp_path / "cache"))
+    process = subprocess.Popen([sys.executable, "-m", "report", "notes", "--notes", str(tmp_path / "notes")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    process.stdout.close()   # the reader is gone before mkreport writes (what `| head -0` does)
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 0, stderr
+    assert "standard output was closed" in stderr
