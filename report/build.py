@@ -161,9 +161,11 @@ def write(ws: Workspace, parts: list[dict], warn=None) -> tuple[Path, Path]:
     from .output.notes import note_names, notes_folder, read_notes
     from .output.render import templates_folder, write_report
 
+    folder = notes_folder(ws.settings, ws.config)
     notes = {name: Markup(html) for name, html in
-             read_notes(notes_folder(ws.settings, ws.config), note_names(s.name for s in ws.sections),
-                                  warn).items()}
+             read_notes(folder, note_names(s.name for s in ws.sections), warn).items()}
+    if folder is not None and warn:
+        warn(f"your notes: {len(notes)} from {folder}")
     contexts = []
     for number, part in enumerate(parts, start=1):
         embedded = {}

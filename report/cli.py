@@ -123,6 +123,18 @@ def _folder_option(value: Path | None) -> str | None:
     return absolute(value)
 
 
+def _same_results(recorded_settings, config: dict) -> bool:
+    """Whether a config differs from the recorded build's only in its words ([report]: title, author,
+    notes, templates): such a render swaps no result and needs no --force."""
+    from .config import load_config
+
+    try:
+        before = load_config(recorded_settings.config, recorded_settings.profile or "full", recorded_settings.sets)
+    except ConfigError:  # the recorded config file is gone or changed: cannot tell
+        return False
+    return {k: v for k, v in before.items() if k != "report"} == {k: v for k, v in config.items() if k != "report"}
+
+
 def _check_words(settings, given, config: dict, output: Path) -> None:
     """The notes and templates folders exist and every template parses, before anything trains."""
     from .output.notes import notes_folder
@@ -169,16 +181,18 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
         settings, differs_from = recorded.merge(given, previous)
         # render's --force: render even from other settings than the folder's (not passed on)
         force_other_settings = kwargs.pop("force", False) if refuses_other_settings else False
-        if previous is not None and settings != given:
-            click.echo(f"using {settings.describe()}, as recorded in {output}", err=True)
+        taken = [name for name in recorded.OPTIONS
+                 if getattr(given, name) in (None, ()) and getattr(settings, name) not in (None, ())]
+        if previous is not None and taken:
+            click.echo(f"using {settings.describe(taken)}, as recorded in {output}", err=True)
+        config = load_config(settings.config, settings.profile or "full", settings.sets)
         if differs_from is not None:
-            if refuses_other_settings and not force_other_settings:
+            if refuses_other_settings and not force_other_settings and not _same_results(differs_from, config):
                 raise ConfigError(f"{output} was built with {differs_from.describe()}; rendering it with "
                                   f"{settings.describe()} would replace its report with other results. Leave out "
                                   "the options to use the recorded ones, or pass --force to render anyway")
             click.echo(f"{output} was built with {differs_from.describe()}; now using {settings.describe()}",
                        err=True)
-        config = load_config(settings.config, settings.profile or "full", settings.sets)
         if writes and download:  # a command that trains
             from .config import check_machine
             from .training.devices import visible_gpus
@@ -218,7 +232,8 @@ def build_options(command):
     command = click.option("--address", default=None,
                            help="With --executor ray: the Ray cluster to join (default: start a local one).")(command)
     command = click.option("--cpus-per-run", type=click.IntRange(min=1), default=None,
-                           help="With --executor ray: CPUs each run asks for (default: this machine's cores).")(command)
+                           help="With --executor ray: CPUs each run reserves on the cluster [default: 1]. Every run "
+                                "trains with one thread, so its numbers (and key) do not depend on this.")(command)
     command = click.option("--gpus-per-run", type=click.FloatRange(min=0, min_open=True), default=None,
                            help="With --executor ray: GPUs each run asks for (Ray gives none to a task that "
                                 "does not ask).")(command)

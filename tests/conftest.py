@@ -11,6 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("MKREPORT_DATA_DIR", REPO.parent / "shared" / "datasets")).resolve()
+if os.environ.get("MKREPORT_DATA_DIR"):  # absolute, so a command run from another folder finds it too
+    os.environ["MKREPORT_DATA_DIR"] = str(DATA_DIR)
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,8 @@ def test_smoke_grid_on_local_ray_matches_in_process_results(smoke_build, tmp_pat
     config.write_text("[cnn]\noptimizers = [\"sgd\", \"adam\"]\nlearning_rates = [1e-2]\n"
                       "[rnn]\ncells = [\"lstm\"]\nhidden_sizes = [64, 128]\n[compare]\nsize_matched = false\n")
     output = tmp_path / "output"
-    result = run_cli("all", *common, "--config", config, "--output", output, "--executor", "ray", env=env)
+    result = run_cli("all", *common, "--config", config, "--output", output, "--executor", "ray",
+                     "--cpus-per-run", "2", env=env)   # reserves 2 CPUs; still trains with one thread
     assert result.returncode == 0, result.stderr
     assert "on Ray" in result.stderr and "running" in result.stderr and "queued" in result.stderr
     assert "trained 5 run(s), reused 0" in result.stdout
@@ -42,6 +43,7 @@ def test_smoke_grid_on_local_ray_matches_in_process_results(smoke_build, tmp_pat
     assert len(ours) == 5
     for row in ours:
         assert row["state"] == "done" and row["key"] in serial  # the same keys as the in-process build
+        assert json.loads(open(row["path"]).read())["record"]["threads"] == 1
         a = json.loads(open(row["path"]).read())["record"]["metrics"]
         b = json.loads(open(serial[row["key"]]).read())["record"]["metrics"]
         drop = ("train_seconds", "eval_seconds")

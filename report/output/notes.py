@@ -37,7 +37,8 @@ def note_names(section_names) -> dict[str, str]:
 
 
 def notes_folder(settings, config: dict) -> Path | None:
-    """--notes (none: no notes), else [report] notes_dir, else notes/ beside the config file, if it exists."""
+    """--notes (none: no notes), else [report] notes_dir, else notes/ beside the config file, else
+    ./notes (where `mkreport notes --init` writes them): the first that is given or exists."""
     if settings.notes == "none":
         return None
     if settings.notes:
@@ -46,6 +47,8 @@ def notes_folder(settings, config: dict) -> Path | None:
         return Path(config["report"]["notes_dir"])
     if settings.config and (Path(settings.config).parent / "notes").is_dir():
         return Path(settings.config).parent / "notes"
+    if Path("notes").is_dir():  # where `mkreport notes --init` writes them
+        return Path("notes").resolve()
     return None
 
 

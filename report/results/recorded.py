@@ -24,12 +24,14 @@ class Settings:
     notes: str | None = None
     templates: str | None = None
 
-    def describe(self) -> str:
-        parts = [f"profile {self.profile or 'full'}"]
-        parts += [f"config {self.config}"] if self.config else []
-        parts += [f"--set {s}" for s in self.sets]
-        parts += [f"notes {self.notes}"] if self.notes else []
-        parts += [f"templates {self.templates}"] if self.templates else []
+    def describe(self, names=OPTIONS) -> str:
+        """'profile smoke, config a.toml and notes n/' — of the named settings only, when given."""
+        parts = [f"profile {self.profile or 'full'}"] if "profile" in names else []
+        parts += [f"config {self.config}"] if self.config and "config" in names else []
+        parts += [f"--set {s}" for s in self.sets] if "sets" in names else []
+        parts += [f"data {self.data_dir}"] if self.data_dir and "data_dir" in names and names != OPTIONS else []
+        parts += [f"notes {self.notes}"] if self.notes and "notes" in names else []
+        parts += [f"templates {self.templates}"] if self.templates and "templates" in names else []
         return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
     def options(self) -> list[str]:

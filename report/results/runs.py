@@ -45,14 +45,37 @@ def seeded(section: str, configurations: list[tuple[str, dict]], seeds: list[int
 
 @lru_cache(maxsize=1)
 def training_code_hash() -> str:
-    """Changes when the code that trains a model changes, so old results become stale."""
+    """Changes when any code a run imports changes (every module of experiments/: models, training,
+    data, sizes, …), so old results become stale."""
     package = resources.files("experiments")
-    sources = [package.joinpath(name).read_text(encoding="utf-8") for name in ("models.py", "training.py")]
+    sources = sorted((entry.name, entry.read_text(encoding="utf-8")) for entry in package.iterdir()
+                     if entry.name.endswith(".py"))
     return make_key("training-code", sources)
 
 
+@lru_cache(maxsize=1)
+def framework_versions() -> dict[str, str]:
+    """The versions that compute a run's numbers. Part of every key: an upgrade of TensorFlow, Keras
+    or NumPy makes the stored runs stale (status says so) and the next build retrains them. Read
+    from the packages' metadata: importing TensorFlow here would cost seconds."""
+    from importlib import metadata
+
+    versions = {}
+    for name in ("tensorflow", "keras", "numpy"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
 def run_key(spec: RunSpec, data_checksum: str) -> str:
-    return make_key("run", spec.section, spec.params, spec.seed, data_checksum, training_code_hash())
+    """Everything that decides a run's numbers: its section, params and seed, the data, the code,
+    the framework versions, and the thread count (sums in another order round differently)."""
+    from experiments.training import THREADS_PER_RUN
+
+    return make_key("run", spec.section, spec.params, spec.seed, data_checksum, training_code_hash(),
+                    framework_versions(), THREADS_PER_RUN)
 
 
 def run_state(store: Store, spec: RunSpec, key: str, older: dict | None = None) -> tuple[str, object]:

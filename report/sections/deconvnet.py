@@ -11,7 +11,8 @@ from ..stats.claims import observation
 TITLE = "Visualizing and understanding convolutional networks"
 READS = ("cnn",)
 ANALYSIS_CODE = ("experiments.deconvnet", "experiments.occlusion", "experiments.visualize", "experiments.models",
-                 "report.results.trained_lenet")
+                 "report.results.trained_lenet",
+                 "report.stats.summary", "report.stats.statistics")  # these pick the network shown
 
 
 def runs(config: dict) -> list:

@@ -10,7 +10,8 @@ from ..stats.claims import observation
 
 TITLE = "Inside the trained network"
 READS = ("cnn",)
-ANALYSIS_CODE = ("experiments.visualize", "experiments.models", "report.results.trained_lenet")
+ANALYSIS_CODE = ("experiments.visualize", "experiments.models", "report.results.trained_lenet",
+                 "report.stats.summary", "report.stats.statistics")  # these pick the network shown
 
 
 def runs(config: dict) -> list:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from .logs import run_log
 from .plan import record_speed
 from .progress import Progress
-from ..results.runs import RunSpec, run_state, training_code_hash
+from ..results.runs import RunSpec, framework_versions, run_state, training_code_hash
 from ..stats.states import DONE, FAILED, FINISHED
 
 
@@ -53,7 +53,7 @@ def _run_record(spec: RunSpec, dataset, result: dict | None, error: str | None, 
               "train_images": len(dataset.x_train),
               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "wall_seconds": wall, "machine": platform.machine(), "error": error,
-              "code_hash": training_code_hash()}
+              "code_hash": training_code_hash(), "versions": framework_versions()}
     if result is None:
         record.update(state=FAILED, metrics=[], diverged_epoch=None, parameters=None)
     else:

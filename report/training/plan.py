@@ -75,13 +75,21 @@ def _cache_path(arch: tuple):
 
 
 def measure_speed(params: dict, data, batches: int = 6) -> Speed:
-    """Build and trace the model once (fixed cost), then time a few training and evaluation batches."""
+    """Build and trace the model once (fixed cost), then time a few training and evaluation batches,
+    with the thread count and precision the run will train with."""
+    from experiments.training import THREADS_PER_RUN, precision_policy, use_threads
+
+    use_threads(THREADS_PER_RUN)  # as every run trains
+    with precision_policy(params.get("precision", "float32")):  # as the run will train
+        return _timed(params, data, batches)
+
+
+def _timed(params: dict, data, batches: int) -> Speed:
     import keras
 
     from experiments.models import build_model, make_optimizer
-    from experiments.training import EVAL_BATCH, THREADS_PER_RUN, to_inputs, use_threads
+    from experiments.training import EVAL_BATCH, to_inputs
 
-    use_threads(THREADS_PER_RUN)  # as every run trains
     size = params["batch_size"]
     x = to_inputs(data.x_train[: size * batches], params["model"])
     y = data.y_train[: size * batches]
