@@ -2,6 +2,6 @@
 from importlib.metadata import PackageNotFoundError, version
 
 try:
-    __version__ = version("mkreport")
+    __version__ = version("mkreport-dl")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"

@@ -59,7 +59,9 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
     if train:
         from .training.plan import describe, make_plan
 
-        plan = make_plan(ws, chosen, force=force)
+        # a time from the first line: runs of a shape nothing stored or cached knows are measured first
+        # (seconds, cached per machine), except in the smoke profile, whose runs take less than that
+        plan = make_plan(ws, chosen, force=force, measure=ws.config["profile"] != "smoke")
         workers = executor.workers(len(plan.to_train))
         if plan.to_train:
             console.say(describe(plan, workers))

@@ -81,7 +81,7 @@ def test_3_a_regular_install_builds_the_smoke_report_from_another_folder(tmp_pat
                               capture_output=True, text=True, check=True).stdout.strip()
     # appended after the venv's own folder, and their .pth files (this checkout's editable install) unread
     Path(own_site, "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    wheel = next((tmp_path / "wheel").glob("mkreport-*.whl"))
+    wheel = next((tmp_path / "wheel").glob("mkreport_dl-*.whl"))
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True,
                    capture_output=True)
     elsewhere = tmp_path / "elsewhere"

@@ -17,5 +17,8 @@ def test_the_example_workflow_runs_the_steps_of_ci():
         # the same command and profile; only the folders differ (CI reads the datasets in place)
         essential = re.sub(r"\s+--output\s+\S+", "", command)
         assert essential in ci, essential
-    assert "pip install -e ." in commands and "pip install -e '." in ci
+    # the example installs mkreport's own clone the way the README does, never the user's repository
+    readme = (REPO / "README.md").read_text()
+    assert "pip install -e ./mkreport" in commands and "pip install -e ." in readme and "pip install -e '." in ci
+    assert not any(c.startswith("pip install mkreport") or c == "pip install -e ." for c in commands)
     assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in steps)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..results.store import make_key
 
-PACKAGES = ("mkreport", "tensorflow", "keras", "numpy", "matplotlib", "jinja2", "weasyprint", "click", "pillow")
+PACKAGES = ("mkreport-dl", "tensorflow", "keras", "numpy", "matplotlib", "jinja2", "weasyprint", "click", "pillow")
 
 
 def package_versions() -> list[tuple[str, str]]:
