@@ -167,7 +167,16 @@ def main() -> None:
     parser.add_argument("--precision", action="store_true", help="float32 against bfloat16 (see above)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--profiles", nargs="+", choices=("smoke", "quick", "full"), help="time cold builds (see above)")
+    parser.add_argument("--statistics", action="store_true",
+                        help="simulated grids through the report's statistics (benchmarks/statistics.py)")
+    parser.add_argument("--json", action="store_true", help="with --statistics: a JSON list")
+    parser.add_argument("--grids", type=int, default=1000, help="with --statistics: grids per scenario")
     args = parser.parse_args()
+    if args.statistics:
+        from .statistics import main as statistics_main
+
+        statistics_main(args.json, args.grids)
+        return
     if args.profiles:
         lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; python {platform.python_version()}",
                  "", "| profile | runs | wall seconds | first estimate | estimate after a quarter of the runs |",

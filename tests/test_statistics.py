@@ -8,7 +8,8 @@ from report.stats.findings import outcome, ranking
 from report.sections.cnn import outcome_claims
 from report.sections.compare import cnn_versus_rnn
 from report.sections.rnn import size_trend
-from report.stats.statistics import compare, spread, top_group
+from report.stats.families import best_set, compare_pair
+from report.stats.statistics import spread
 from report.stats.summary import by_config
 
 
@@ -37,24 +38,73 @@ def test_clear_difference_is_a_difference_and_names_the_best():
     grid = configs(records("a", [0.60, 0.61, 0.62]), records("b", [0.40, 0.41, 0.42]))
     claim = ranking(grid)
     assert claim.kind == "best" and claim.text.startswith("The best configuration is a")
-    assert claim.p_value < 0.05 and claim.values == {"a": [0.60, 0.61, 0.62], "b": [0.40, 0.41, 0.42]}
+    assert claim.p_adjusted < 0.05 and claim.values == {"a": [0.60, 0.61, 0.62], "b": [0.40, 0.41, 0.42]}
+    assert claim.family["size"] == 1 and claim.as_json("cnn")["seeds"] == {"a": 3, "b": 3}
 
 
-def test_overlapping_seeds_are_a_tie_naming_the_tied_group():
+def test_overlapping_seeds_are_not_resolved_naming_the_set_that_could_be_best():
     grid = configs(records("lstm, 256 units", [0.962, 0.968]), records("lstm, 128 units", [0.961, 0.963]),
                    records("gru, 256 units", [0.961, 0.963]), records("rnn, 64 units", [0.918, 0.922]))
     claim = ranking(grid)
-    assert claim.kind == "tie"
-    assert set(claim.details["tied"]) == {"lstm, 256 units", "lstm, 128 units", "gru, 256 units"}
-    assert "tied with it within seed noise" in claim.text and "rnn, 64 units" not in claim.details["tied"]
+    assert claim.kind == "not-resolved" and claim.verdict == "not resolved"
+    assert set(claim.details["candidates"]) == {"lstm, 256 units", "lstm, 128 units", "gru, 256 units"}
+    assert "rnn, 64 units" in claim.details["below"] and "tied" not in claim.text
+    assert "would go unseen" in claim.text and claim.family["size"] == 6   # every pair of four
+
+
+def test_nine_nearly_equal_learning_rates_separate_nothing_and_name_no_best():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    grid = configs(*(records(f"adam, lr={1e-3 + i * 1e-5:g}", list(0.52 + rng.normal(0, 0.015, 3))) for i in range(9)))
+    claim = ranking(grid)
+    assert claim.kind == "not-resolved" and claim.details["below"] == {} and len(claim.details["candidates"]) == 9
+    assert "best is" not in claim.text
+
+
+def test_a_configuration_with_one_seed_is_set_aside_by_name_and_the_rest_still_ranked():
+    grid = configs(records("a", [0.60, 0.61, 0.62]), records("b", [0.40, 0.41, 0.42]), records("c", [0.5]))
+    claim = ranking(grid)
+    assert claim.kind == "best" and "c has a single finished seed and is not ranked" in claim.text
+
+
+def test_zero_spread_is_said_and_no_p_value_is_invented():
+    from report.stats.families import compare_pair
+
+    verdict = compare_pair([0.1, 0.1, 0.1], [0.2, 0.2, 0.2], 1)
+    assert verdict.verdict == "zero spread" and verdict.p_value is None and verdict.p_adjusted is None
+
+
+def test_lenet5_well_above_the_best_rnn_is_resolved_with_the_grids_pooled_variance():
+    rnn_grid = configs(*(records(f"lstm, {h} units", [m - 0.002, m + 0.002], {"cell": "lstm", "hidden_size": h})
+                         for h, m in ((64, 0.955), (128, 0.96), (256, 0.965))),
+                       *(records(f"gru, {h} units", [m - 0.003, m + 0.003], {"cell": "gru", "hidden_size": h})
+                         for h, m in ((64, 0.95), (128, 0.958), (256, 0.962))))
+    best = max(rnn_grid, key=lambda c: c.final()[0])
+    cnn = configs(records("lenet5", [0.990, 0.9901]))[0]
+    row = {"parameters_raw": 1, "epoch_seconds_raw": 1.0, "inference_ms_raw": 1.0}
+    claim = cnn_versus_rnn(cnn, best, row, row, rnn_grid)[0]
+    assert claim.kind == "difference" and "LeNet5 is higher beyond seed noise" in claim.text
+    assert claim.family == {"name": "LeNet5 (CNN) against each RNN configuration", "size": 6}
+    assert claim.df > 2 and claim.p_adjusted < 0.05     # pooled: the grid's degrees of freedom, not Welch's ≈1
+
+
+def test_the_cells_are_compared_at_equal_hidden_size_never_pooled_over_sizes():
+    from report.sections.rnn import cell_claims
+
+    grid = configs(*(records(f"{cell}, {h} units", [0.9 + d, 0.91 + d], {"cell": cell, "hidden_size": h})
+                     for cell, d in (("lstm", 0.0), ("gru", 0.001)) for h in (64, 128)))
+    families = [c.family["name"] for c in cell_claims(grid) if c.family]
+    assert "cells at 64 units" in families and "cells at 128 units" in families
+    assert not any("every hidden size pooled" in c.text for c in cell_claims(grid))
 
 
 def test_one_seed_ranks_nothing():
     grid = configs(records("a", [0.9]), records("b", [0.1]))
     claim = ranking(grid)
     assert claim.kind == "one-seed" and "no ranking is claimed" in claim.text
-    assert top_group({"a": [0.9], "b": [0.1]})[0] is None
-    assert compare([0.9], [0.1]).verdict == "one seed"
+    assert best_set({"a": [0.9], "b": [0.1]}).best is None
+    assert compare_pair([0.9], [0.1], 1).verdict == "one seed"
 
 
 def test_one_seed_at_chance_is_named_and_not_called_learned():
@@ -87,8 +137,8 @@ def test_size_trend_reports_a_tie_between_two_close_sizes():
                     records("rnn, 128 units", [0.944, 0.948], {"cell": "rnn", "hidden_size": 128}),
                     records("rnn, 256 units", [0.943, 0.947], {"cell": "rnn", "hidden_size": 256}))
     claim = size_trend("basic RNN", sizes)
-    assert claim.kind == "difference" and claim.verdict == "higher, tied"
-    assert "128 → 256 units: tied within seed noise" in claim.text
+    assert claim.verdict == "better, not resolved" and claim.family["size"] == 2
+    assert "128→256 units: not resolved" in claim.text and "tied" not in claim.text
 
 
 def test_cnn_versus_rnn_with_one_seed_claims_no_difference():
@@ -104,7 +154,7 @@ def adam_grid(accuracies):
                      for opt in ("sgd", "adam", "adagrad") for rate in (1e-2, 1e-3, 1e-4)))
 
 
-def test_earlier_report_claims_agree_differ_and_tie():
+def test_earlier_report_claims_agree_differ_and_are_not_resolved():
     grid = adam_grid({("adam", 1e-3): [0.53, 0.54, 0.535], ("adam", 1e-4): [0.47, 0.48, 0.475],
                       ("sgd", 1e-2): [0.3, 0.31, 0.32], ("adagrad", 1e-2): [0.35, 0.36, 0.34]})
     verdicts = {c.details["claim"]: c.verdict for c in cnn_claims(grid, lambda c: outcome(c, 0.128))}
@@ -116,5 +166,5 @@ def test_earlier_report_claims_agree_differ_and_tie():
     rnn = configs(records("gru, 128 units", [0.956, 0.958], {"cell": "gru", "hidden_size": 128}),
                   records("lstm, 256 units", [0.957, 0.959], {"cell": "lstm", "hidden_size": 256}))
     best_claim = rnn_claims(rnn)[-1]
-    assert best_claim.verdict == "tie"
+    assert best_claim.verdict == "not resolved"
     assert all(c.verdict == "not comparable" for c in rnn_claims(rnn)[:3])  # no basic RNN in this grid

@@ -50,7 +50,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "rows": [{"label": s.label, "accuracy": accuracy_cell(s), "interval": fmt_interval(s.spread()),
                   "train_accuracy": fmt_spread(s.spread("train_accuracy"), show_n=False),
                   "status": s.status} for s in configs],
-        "claims": [claim for claim in [ranking(configs)] if claim] + outcome_claims(configs, threshold, test_images)
+        "claims": [claim for claim in [ranking(configs, family="the CIFAR10 grid")] if claim] + outcome_claims(configs, threshold, test_images)
         + rate_claims(configs),
         "earlier": (earlier := earlier_report.cnn_claims(configs, lambda config: outcome(config, threshold))),
         "tables": {
@@ -122,7 +122,7 @@ def rate_claims(configs) -> list[Claim]:
     for name, members in groups.items():
         if len(members) < 2:
             continue
-        claim = ranking(members, f"{OPTIMIZER_NAMES[name]} learning rate")
+        claim = ranking(members, f"{OPTIMIZER_NAMES[name]} learning rate", family=f"{name}'s learning rates")
         if claim is None:
             claims.append(Claim(f"{OPTIMIZER_NAMES[name].capitalize()} produced no finished run.", "failed",
                                 {m.label: [] for m in members}))

@@ -8,11 +8,10 @@ import numpy as np
 
 from experiments.sizes import LENET5_WIDTHS, lenet5_parameters, narrowed_lenet5, rnn_parameters
 
-from ..stats.claims import Claim, fmt, fmt_p, fmt_spread, observation, power_caveat
+from ..stats.claims import Claim, fmt, fmt_spread, observation
 from ..errors import MkreportError
 from ..stats.findings import accuracy_cell, seconds
 from ..results.runs import RunSpec, format_rate, seeded
-from ..stats.statistics import WELCH, compare
 from ..stats.summary import ACCURACY_COLUMNS, ConfigSummary, accuracy_columns, best, by_config, seed_count
 from .rnn import budget
 
@@ -75,7 +74,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         if cifar_best:
             cifar = {"label": cifar_best.label, "accuracy": accuracy_cell(cifar_best)}
     params = records["compare"][0]["params"]
-    claims = cnn_versus_rnn(cnn, rnn, rows[0], rows[-1])
+    claims = cnn_versus_rnn(cnn, rnn, rows[0], rows[-1], by_config(records["rnn"]))
     if narrow:
         claims += size_matched_claims(narrow, rnn, rows[1], rows[-1], by_config(records["rnn"]))
     elif settings["size_matched"]:
@@ -111,47 +110,53 @@ def size_matched_claims(narrow, rnn, narrow_row: dict, rnn_row: dict, rnn_config
               f" — it was matched to the grid's largest RNN ({largest.label}), not to the best one, so the size "
               "match does not hold for this comparison.")
     claims = [observation(match)]
-    values = {"narrowed LeNet5": narrow.final_values(), f"{rnn.label} (best RNN)": rnn.final_values()}
-    comparison = compare(*values.values())
-    a, b = narrow.final()[0], rnn.final()[0]
-    if comparison.verdict == "one seed":
-        claims.append(Claim(f"At that size, LeNet5 reached {fmt(a)} and the best RNN {fmt(b)}; with one seed "
-                            "the two cannot be separated.", "one-seed", values))
-    elif comparison.verdict == "tie":
-        claims.append(Claim(f"At that size, LeNet5 ({fmt_spread(narrow.spread())}) and the best RNN "
-                            f"({fmt_spread(rnn.spread())}) are tied within seed noise ({WELCH}, {fmt_p(comparison)})."
-                            + power_caveat(*values.values()),
-                            "tie", values, comparison.test, comparison.p_value, "tie"))
-    else:
-        better = "the narrowed LeNet5" if a > b else "the best RNN"
-        claims.append(Claim(f"At that size, {better} reached the higher test accuracy ({max(a, b):.3f} against "
-                            f"{min(a, b):.3f}; {WELCH}, {fmt_p(comparison)}).", "difference", values,
-                            comparison.test, comparison.p_value, "difference"))
+    claims.append(against_best_rnn("At that size, the narrowed LeNet5", "narrowed LeNet5", narrow, rnn, rnn_configs))
     return claims
 
 
-def cnn_versus_rnn(cnn, rnn, cnn_row: dict, rnn_row: dict) -> list[Claim]:
+def against_best_rnn(lead: str, name: str, cnn, rnn, rnn_configs) -> Claim:
+    """A LeNet5 against the best RNN. The best RNN was picked by its mean among k configurations, so
+    the test is Bonferroni-adjusted over those k comparisons (the family: this LeNet5 against every
+    RNN configuration); the seed variance is pooled over them where the spreads allow."""
+    from ..stats.families import MARGIN, compare_pair, pooled_variance
+
+    rnn_name = f"{rnn.label} (best RNN)"
+    values = {name: cnn.final_values(), rnn_name: rnn.final_values()}
+    pooled = pooled_variance({name: values[name], **{c.label: c.final_values() for c in rnn_configs if c.done}})
+    k = sum(1 for c in rnn_configs if c.done)
+    verdict = compare_pair(values[name], values[rnn_name], k, pooled, (name, rnn_name))
+    family = {"name": f"{name} against each RNN configuration", "size": k}
+    a, b = cnn.final()[0], rnn.final()[0]
+    if verdict.verdict == "one seed":
+        return Claim(f"{lead} reached {fmt(a)} and the best RNN ({rnn.label}) {fmt(b)}; with one seed the two "
+                     "cannot be separated.", "one-seed", values, family=family)
+    if verdict.verdict == "zero spread":
+        return Claim(f"{lead} reached {fmt(a)} and the best RNN ({rnn.label}) {fmt(b)}, each identical in every "
+                     "seed: with no spread there is no test.", "observation", values, family=family)
+    tested = (f"{verdict.test}; adjusted for having picked the best of {k} RNN configurations, "
+              f"p = {verdict.p_adjusted:.3g}")
+    pair = f"({fmt_spread(cnn.spread())}) and the best RNN, {rnn.label} ({fmt_spread(rnn.spread())})"
+    common = dict(test=verdict.test, p_value=verdict.p_value, df=verdict.df, p_adjusted=verdict.p_adjusted,
+                  family=family)
+    if verdict.verdict in ("better", "worse"):
+        higher = "LeNet5" if verdict.verdict == "better" else "the RNN"
+        return Claim(f"{lead} {pair}: {higher} is higher beyond seed noise, by {abs(verdict.difference):.3f} "
+                     f"({tested}).", "difference", values, verdict="better", **common)
+    if verdict.verdict == "equivalent":
+        return Claim(f"{lead} {pair} are equivalent within ±{MARGIN:.2f} ({tested}; two one-sided tests).",
+                     "equivalent", values, verdict="equivalent", **common)
+    seeds = min(len(v) for v in values.values())
+    return Claim(f"{lead} {pair} are not resolved: the difference, {verdict.difference:+.3f}, is not separated "
+                 f"from seed noise ({tested}); with {seeds} seeds a side, a difference smaller than "
+                 f"{verdict.detectable:.3f} would go unseen.", "not-resolved", values, verdict="not resolved", **common)
+
+
+def cnn_versus_rnn(cnn, rnn, cnn_row: dict, rnn_row: dict, rnn_configs=()) -> list[Claim]:
     """LeNet5 against the best RNN on MNIST, tested against seed noise, then what each costs."""
-    cnn_values, rnn_values = cnn.final_values(), rnn.final_values()
-    if not (cnn_values and rnn_values):
+    if not (cnn.final_values() and rnn.final_values()):
         return [observation("One of the two models has no finished run, so no comparison is drawn.")]
-    values = {"LeNet5 (CNN)": cnn_values, f"{rnn.label} (best RNN)": rnn_values}
-    cnn_acc, rnn_acc = cnn.final()[0], rnn.final()[0]
-    comparison = compare(cnn_values, rnn_values)
-    best_rnn = f"the best RNN ({rnn.label})"
-    if comparison.verdict == "one seed":
-        claim = Claim(f"LeNet5 reached {fmt(cnn_acc)} and {best_rnn} {fmt(rnn_acc)}; with one seed the two "
-                      "cannot be separated.", "one-seed", values)
-    elif comparison.verdict == "tie":
-        claim = Claim(f"With the same data, budget and seeds, LeNet5 ({fmt_spread(cnn.spread())}) and {best_rnn} "
-                      f"({fmt_spread(rnn.spread())}) are tied within seed noise ({WELCH}, {fmt_p(comparison)})."
-                      + power_caveat(cnn_values, rnn_values),
-                      "tie", values, comparison.test, comparison.p_value, "tie")
-    else:
-        better, worse = ("LeNet5", best_rnn) if cnn_acc >= rnn_acc else (best_rnn, "LeNet5")
-        claim = Claim(f"With the same data, budget and seeds, {better} reached the higher test accuracy "
-                      f"({max(cnn_acc, rnn_acc):.3f} against {min(cnn_acc, rnn_acc):.3f} for {worse}; {WELCH}, "
-                      f"{fmt_p(comparison)}).", "difference", values, comparison.test, comparison.p_value, "difference")
+    claim = against_best_rnn("With the same data, budget and seeds, LeNet5", "LeNet5 (CNN)", cnn, rnn,
+                             list(rnn_configs) or [rnn])
     cost = observation(
         f"LeNet5 has {cnn_row['parameters_raw'] / rnn_row['parameters_raw']:.1f}× the parameters "
         f"of the RNN and took {cnn_row['epoch_seconds_raw'] / rnn_row['epoch_seconds_raw']:.1f}× its "

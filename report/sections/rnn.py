@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from ..stats import earlier_report
-from ..stats.claims import Claim, earlier_table, fmt, fmt_interval, fmt_p, power_caveat
+from ..stats.claims import Claim, earlier_table, fmt, fmt_interval
 from ..stats.findings import accuracy_cell, ranking, ranking_of, run_notes, seconds
 from ..results.runs import RunSpec, precision_label, seeded, with_precision
-from ..stats.statistics import WELCH, compare
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
 TITLE = "A recurrent network on MNIST"
@@ -39,7 +38,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "status": s.status,
                   "parameters": f"{parameters.get(s.label, 0):,}",
                   "train_time": seconds(s.total_train_seconds())} for s in configs],
-        "claims": [claim for claim in [ranking(configs)] if claim] + cell_claims(configs),
+        "claims": [claim for claim in [ranking(configs, family="the RNN grid")] if claim] + cell_claims(configs),
         "earlier": (earlier := earlier_report.rnn_claims(configs)),
         "tables": {
             "grid": {"columns": ["configuration", "cell", "hidden_size", *ACCURACY_COLUMNS, "parameters",
@@ -58,16 +57,18 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
 
 
 def cell_claims(configs) -> list[Claim]:
-    """The cells compared over all their seeds and sizes, then each cell's sizes step by step."""
+    """The cells compared at each hidden size (never seeds of different sizes pooled into one sample),
+    then each cell's sizes step by step; each comparison is one family."""
     claims = []
     cells = list(dict.fromkeys(c.params["cell"] for c in configs))
-    pooled = {CELL_NAMES[cell]: [v for c in configs if c.params["cell"] == cell for v in c.final_values()]
-              for cell in cells}
-    if len(cells) > 1 and all(len(c.final_values()) >= 2 for c in configs if c.done):
-        claim = ranking_of({cell: values for cell, values in pooled.items() if values},
-                           "cell (every seed of every hidden size pooled)")
-        if claim:
-            claims.append(claim)
+    sizes = sorted({c.params["hidden_size"] for c in configs})
+    if len(cells) > 1:
+        for size in sizes:
+            at_size = {CELL_NAMES[c.params["cell"]]: c.final_values() for c in configs
+                       if c.params["hidden_size"] == size and c.done}
+            claim = ranking_of(at_size, f"cell at {size} units", family=f"cells at {size} units") if len(at_size) > 1 else None
+            if claim:
+                claims.append(claim)
     for cell in cells:
         members = sorted((c for c in configs if c.params["cell"] == cell and c.done),
                          key=lambda c: c.params["hidden_size"])
@@ -76,8 +77,15 @@ def cell_claims(configs) -> list[Claim]:
     return claims
 
 
+STEP_WORDS = {"better": "higher", "worse": "lower", "equivalent": "equivalent within ±{margin:.2f}",
+              "not resolved": "not resolved", "zero spread": "unchanged in every seed, not tested",
+              "one seed": "one seed, not tested"}
+
+
 def size_trend(cell_name: str, members) -> Claim:
-    """Does accuracy change from each hidden size to the next, beyond seed noise?"""
+    """Does accuracy change from each hidden size to the next? The steps are one family (Holm)."""
+    from ..stats.families import MARGIN, compare_pair, holm, pooled_variance
+
     values = {m.label: m.final_values() for m in members}
     times = [m.total_train_seconds() for m in members]
     timing = (f" Training time grows from {times[0]:.1f} s to {times[-1]:.1f} s ({times[-1] / times[0]:.1f}×)."
@@ -86,26 +94,36 @@ def size_trend(cell_name: str, members) -> Claim:
         return Claim(f"For the {cell_name}, test accuracy by hidden size is "
                      + ", ".join(f"{m.params['hidden_size']}: {fmt(m.final()[0])}" for m in members)
                      + "; with one seed the sizes cannot be ordered." + timing, "one-seed", values)
-    steps, verdicts, p_values = [], [], {}
-    for low, high in zip(members, members[1:]):
-        comparison = compare(low.final_values(), high.final_values())
-        direction = "higher" if high.final()[0] > low.final()[0] else "lower"
-        verdict = direction if comparison.verdict == "difference" else "tied"
+    pooled = pooled_variance(values)
+    steps = list(zip(members, members[1:]))
+    tests = {f"{low.params['hidden_size']}→{high.params['hidden_size']}":
+             compare_pair(high.final_values(), low.final_values(), len(steps), pooled, (high.label, low.label))
+             for low, high in steps}
+    adjusted = holm({k: v.p_value for k, v in tests.items() if v.p_value is not None})
+    words, verdicts = [], []
+    for (low, high), (name, test) in zip(steps, tests.items()):
+        verdict = test.verdict
+        if verdict in ("better", "worse") and adjusted.get(name, 1.0) >= 0.05:
+            verdict = "not resolved"   # Holm's step-down is the family's test; Bonferroni alone is stricter
         verdicts.append(verdict)
-        p_values[f"{low.params['hidden_size']}→{high.params['hidden_size']}"] = comparison.p_value
-        steps.append(f"{low.params['hidden_size']} → {high.params['hidden_size']} units: "
-                     + (f"{direction} ({fmt(low.final()[0])} → {fmt(high.final()[0])}, {fmt_p(comparison)})"
-                        if verdict != "tied" else
-                        f"tied within seed noise ({fmt(low.final()[0])} vs {fmt(high.final()[0])}, {fmt_p(comparison)})"))
-    if len(set(verdicts)) == 1 and verdicts[0] != "tied":
+        said = STEP_WORDS[verdict].format(margin=MARGIN)
+        p = f", adjusted p = {adjusted[name]:.3f}" if name in adjusted else ""
+        unseen = (f"; a difference under {test.detectable:.3f} would go unseen"
+                  if verdict == "not resolved" and test.detectable else "")
+        words.append(f"{name} units: {said} ({fmt(low.final()[0])} → {fmt(high.final()[0])}{p}{unseen})")
+    if len(set(verdicts)) == 1 and verdicts[0] in ("better", "worse"):
         kind = "trend"
-        lead = f"For the {cell_name}, test accuracy {'rises' if verdicts[0] == 'higher' else 'falls'} with every step in hidden size: "
+        lead = f"For the {cell_name}, test accuracy {'rises' if verdicts[0] == 'better' else 'falls'} with every step in hidden size: "
     else:
-        kind = "tie" if all(v == "tied" for v in verdicts) else "difference"
+        kind = "not-resolved" if all(v == "not resolved" for v in verdicts) else "difference"
         lead = f"For the {cell_name}, from one hidden size to the next: "
-    caveat = power_caveat(*values.values()) if "tied" in verdicts else ""
-    return Claim(lead + "; ".join(steps) + "." + caveat + timing, kind, values, WELCH, min(p_values.values()),
-                 ", ".join(verdicts), {"p_values": p_values})
+    test_name = next((t.test for t in tests.values() if t.test), None)
+    return Claim(lead + "; ".join(words) + f" ({test_name}, Holm over {len(steps)} steps)." + timing, kind, values,
+                 test_name, min((t.p_value for t in tests.values() if t.p_value is not None), default=None),
+                 ", ".join(verdicts), {"p_adjusted": adjusted},
+                 df=next((t.df for t in tests.values() if t.df is not None), None),
+                 p_adjusted=min(adjusted.values(), default=None),
+                 family={"name": f"{cell_name} hidden sizes", "size": len(steps)})
 
 
 def figures(summary: dict) -> dict[str, bytes]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .statistics import Comparison, Spread, spread
+from .statistics import Spread, spread
 
-# kinds: best, tie, difference, trend, one-seed, learned, chance, collapsed, diverged, failed,
+# kinds: best, not-resolved, difference, equivalent, trend, one-seed, learned, chance, collapsed, diverged, failed,
 #        earlier-report, observation (a fact of one network, not a comparison across seeds)
 
 
@@ -23,6 +23,9 @@ class Claim:
     p_value: float | None = None
     verdict: str | None = None
     details: dict = field(default_factory=dict)                   # e.g. the earlier report's number
+    df: float | None = None                                       # the test's degrees of freedom
+    p_adjusted: float | None = None                               # adjusted within its family
+    family: dict | None = None                                    # {"name", "size"}: the comparisons it is one of
 
     @property
     def labels(self) -> list[str]:
@@ -31,7 +34,9 @@ class Claim:
     def as_json(self, section: str) -> dict:
         p_value = self.p_value if self.p_value is not None and math.isfinite(self.p_value) else None
         return {"section": section, "text": self.text, "kind": self.kind, "labels": self.labels,
-                "values": self.values, "test": self.test, "p_value": p_value,
+                "values": self.values, "seeds": {label: len(v) for label, v in self.values.items()},
+                "test": self.test, "df": self.df if self.df is None or math.isfinite(self.df) else None,
+                "p_value": p_value, "p_adjusted": self.p_adjusted, "family": self.family,
                 "verdict": self.verdict or self.kind, **({"details": self.details} if self.details else {})}
 
 
@@ -56,12 +61,6 @@ def fmt_interval(s: Spread) -> str:
     return f"[{max(0.0, s.low):.3f}, {min(1.0, s.high):.3f}]" if s.n > 1 else "one seed: no interval"
 
 
-def fmt_p(comparison: Comparison) -> str:
-    if comparison.p_value is None:
-        return "one seed"
-    return "p < 0.001" if comparison.p_value < 0.001 else f"p = {comparison.p_value:.3f}"
-
-
 def describe(label: str, values) -> str:
     return f"{label} ({fmt_spread(spread(values))})"
 
@@ -71,12 +70,3 @@ def earlier_table(claims: list[Claim]) -> dict:
     return {"columns": ["number", "claim", "earlier", "ours", "verdict", "why"],
             "rows": [[c.details["number"], c.details["claim"], c.details["earlier"], c.details["ours"], c.verdict,
                       c.details["why"]] for c in claims]}
-
-
-def power_caveat(*samples) -> str:
-    """For a tie drawn from two seeds a side: say that the test could not have separated much."""
-    smallest = min(len(values) for values in samples)
-    if smallest > 2:
-        return ""
-    return (f" With {smallest} seeds a side, Welch's test separates only large, consistent gaps: "
-            "more seeds could separate them.")

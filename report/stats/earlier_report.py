@@ -1,7 +1,7 @@
 """The earlier hand-made report (one seed per configuration), checked claim by claim against ours.
 
 Its numbers are constants here, in one place, named as its own. Each check returns a Claim of
-kind "earlier-report" whose verdict is agrees, differs, tie (our seeds do not separate what it
+kind "earlier-report" whose verdict is agrees, differs, not resolved (our seeds do not separate what it
 ranked) or not comparable (our build lacks the configuration, or has one seed where a spread is needed).
 An earlier number "agrees" when it lies inside our 95 % prediction interval for one more run:
 mean ± t(0.975, n−1) · std · √(1 + 1/n) — the range a single seed of ours would fall in.
@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 
 from .claims import Claim, fmt_spread
-from .statistics import spread, top_group
+from .families import best_set
+from .statistics import spread
 
 CNN_BEST = ("adam", 1e-3, 0.536)                       # (1) Adam best, at 1e-3, with 0.536
 CNN_ADAM = {1e-4: 0.474, 1e-2: 0.305}                   # (2), (3)
@@ -49,15 +50,16 @@ def _best(number: str, claim: str, earlier: str, wanted: str, samples: dict[str,
     ours = fmt_spread(spread(samples.get(wanted, [])))
     if wanted not in samples:
         return _row(number, claim, earlier, "not in this build", NOT_COMPARABLE, samples, "not in this build")
-    top, tied, _ = top_group(samples)
-    if top is None:
+    result = best_set(samples)
+    if not result.size:
         return _row(number, claim, earlier, ours, NOT_COMPARABLE, samples, "one seed cannot rank configurations")
-    if tied == [wanted]:
+    tied = result.candidates
+    if result.best == wanted:
         return _row(number, claim, earlier, ours, "agrees", samples, "it is our best beyond seed noise")
     if wanted in tied:
-        return _row(number, claim, earlier, ours, "tie", samples,
-                    "tied within seed noise with " + ", ".join(t for t in tied if t != wanted))
-    return _row(number, claim, earlier, ours, "differs", samples, f"our best group is {', '.join(tied)}")
+        return _row(number, claim, earlier, ours, "not resolved", samples,
+                    "our seeds do not separate it from " + ", ".join(t for t in tied if t != wanted))
+    return _row(number, claim, earlier, ours, "differs", samples, f"the configurations that could be our best are {', '.join(tied)}")
 
 
 def cnn_claims(configs, outcome) -> list[Claim]:

@@ -7,49 +7,66 @@ from __future__ import annotations
 
 import math
 
-from .claims import Claim, describe, fmt, fmt_p, fmt_spread, power_caveat
-from .statistics import WELCH, top_group
+from .claims import Claim, describe, fmt, fmt_spread
+from .families import best_set
 from .states import DIVERGED, FAILED
 
 # How sentences name the optimizers.
 OPTIMIZER_NAMES = {"sgd": "plain gradient descent", "adam": "Adam", "adagrad": "Adagrad"}
 
-def ranking(configs, what: str = "configuration") -> Claim | None:
-    """Which configuration is best, tested against seed noise: best, tie, or one seed (no ranking)."""
-    return ranking_of({c.label: c.final_values() for c in configs if c.done}, what)
+def ranking(configs, what: str = "configuration", family: str | None = None) -> Claim | None:
+    """Which configurations could be the best, tested as one family against seed noise."""
+    return ranking_of({c.label: c.final_values() for c in configs if c.done}, what, family)
 
 
-def ranking_of(samples: dict[str, list[float]], what: str) -> Claim | None:
-    """ranking() over any labelled samples of final test accuracies."""
+def _plural(word: str, count: int) -> str:
+    return word if count == 1 else (word[:-1] + "ies" if word.endswith("y") else word + "s")
+
+
+def ranking_of(samples: dict[str, list[float]], what: str, family: str | None = None) -> Claim | None:
+    """ranking() over any labelled samples of final test accuracies: best, the set that could be best
+    (not resolved), or no test where fewer than two configurations have two seeds."""
     if not samples:
         return None
-    top, tied, comparisons = top_group(samples)
-    if top is None:
+    result = best_set(samples)
+    name = family or f"ranking of every {what}"
+    aside = ""
+    if result.set_aside:
+        aside = (f" {names(result.set_aside)} {'has' if len(result.set_aside) == 1 else 'have'} a single finished "
+                 f"seed and {'is' if len(result.set_aside) == 1 else 'are'} not ranked.")
+    if len(result.candidates) < 2 and not result.size:
+        if len(samples) == 1:
+            label = next(iter(samples))
+            return Claim(f"Only {describe(label, samples[label])} finished.", "observation", samples)
         leader = max(samples, key=lambda label: sum(samples[label]) / len(samples[label]))
         mean = sum(samples[leader]) / len(samples[leader])
         return Claim(f"The highest final test accuracy, {fmt(mean)}, is {leader}'s; but with a single seed per "
-                     f"{what}, nothing separates it from the others: no ranking is claimed.", "one-seed", samples)
-    p_values = {label: c.p_value for label, c in comparisons.items()}
-    if len(samples) == 1:
-        return Claim(f"Only {describe(top, samples[top])} finished.", "observation", samples)
-    if len(tied) == 1:
-        return Claim(f"The best {what} is {describe(top, samples[top])}: every other {what} is below it "
-                     f"beyond seed noise ({WELCH}, largest p = {max(p_values.values()):.3f}).",
-                     "best", samples, WELCH, max(p_values.values()), "difference", {"p_values": p_values})
-    others = [label for label in tied if label != top]
-    smallest = min(p_values[label] for label in others)
-    details = {"p_values": p_values, "tied": tied}
-    if len(tied) == len(samples):
-        text = (f"No {what} is separated from the one with the highest mean, {describe(top, samples[top])}: "
-                f"all {len(samples)} are tied within seed noise ({WELCH}, α = 0.05, smallest p = {smallest:.3f}).")
+                     f"{what}, nothing separates it from the others: no ranking is claimed.", "one-seed", samples,
+                     family={"name": name, "size": 0})
+    details = {"candidates": result.candidates,
+               "below": {label: {"above_it": v.a, "p_adjusted": v.p_adjusted} for label, v in result.below.items()}}
+    test = f"{result.test}, every pair, Holm-adjusted over {result.size}"
+    family_json = {"name": name, "size": result.size}
+    top = result.candidates[0]
+    if result.best:
+        largest = max(v.p_adjusted for v in result.below.values())
+        return Claim(f"The best {what} is {describe(top, samples[top])}: every other {what} is below it beyond "
+                     f"seed noise ({test} pairs; largest adjusted p = {largest:.3f}).{aside}",
+                     "best", samples, test, None, "better", details, df=result.df, p_adjusted=largest,
+                     family=family_json)
+    count = len(result.candidates)
+    ranked = len(samples) - len(result.set_aside)
+    listed = names(describe(label, samples[label]) for label in result.candidates) if count <= 4 else \
+        names(result.candidates)
+    if count == ranked:
+        lead = f"No {what} is separated from another: all {ranked} could be the best"
     else:
-        listed = (names(f"{describe(label, samples[label])}, {fmt_p(comparisons[label])}" for label in others)
-                  if len(others) <= 3 else names(others) + f" (smallest p = {smallest:.3f})")
-        text = (f"The highest mean is {describe(top, samples[top])}, but {listed} "
-                f"{'is' if len(others) == 1 else 'are'} tied with it within seed noise ({WELCH}, α = 0.05): "
-                f"the best group is {names(tied)}.")
-    text += power_caveat(*(samples[label] for label in tied))
-    return Claim(text, "tie", samples, WELCH, smallest, "tie", details)
+        lead = f"{count} of the {ranked} {_plural(what, ranked)} could be the best: {listed}; the other {ranked - count} {'is' if ranked - count == 1 else 'are'} below one of them"
+    seeds = min(len(samples[label]) for label in result.candidates)
+    unseen = (f" With {seeds} seeds a side, a difference smaller than {result.detectable:.3f} would go unseen."
+              if result.detectable else "")
+    return Claim(f"{lead} ({test} pairs, α = 0.05): the data do not resolve which is best.{unseen}{aside}",
+                 "not-resolved", samples, test, None, "not resolved", details, df=result.df, family=family_json)
 
 
 def accuracy_cell(summary) -> str:
