@@ -283,7 +283,12 @@ def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int
               validation_data=_test_batches(x_curve, y_curve),
               callbacks=[recorder], shuffle=False, verbose=0)
 
+    # what tells a collapse (one class for every image) from a network that is merely untrained:
+    # how the final network's predictions on the final test images spread over the classes
+    x_final, y_final = final_test if final_test is not None else (x_curve, y_curve)
+    predicted = np.argmax(model.predict(_test_batches(x_final, y_final), verbose=0), axis=1)
     result = {"state": "diverged" if recorder.diverged_epoch else "done", "metrics": recorder.metrics,
+              "prediction_counts": np.bincount(predicted, minlength=10).astype(int).tolist(),
               "steps": [point for point in recorder.steps if math.isfinite(point["train_loss"])],
               "diverged_epoch": recorder.diverged_epoch, "parameters": int(model.count_params()),
               "threads": threads_in_force, "weights": [np.asarray(w) for w in model.get_weights()],

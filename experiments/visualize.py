@@ -1,6 +1,8 @@
 """What the trained LeNet5 computes: activations of its conv layers and their statistics."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 CONV_LAYERS = ("conv1", "conv2")
@@ -42,3 +44,48 @@ def layer_statistics(values: np.ndarray) -> dict:
 def one_image_per_class(labels: np.ndarray, per_class: int) -> np.ndarray:
     """Indices of the first `per_class` images of every class, class by class."""
     return np.concatenate([np.nonzero(labels == k)[0][:per_class] for k in np.unique(labels)])
+
+
+# ---------------------------------------------------------------- are the filters edge detectors?
+
+EDGE_LIKE = 0.75   # a filter is edge-like when a fitted Gabor explains at least this share of its energy
+# The fitted Gabors: 16 orientations × 7 frequencies (cycles per pixel) × 4 envelope widths (pixels),
+# each as a quadrature pair, so the fit is free in phase (an edge, a bar, anything between).
+GABOR_ORIENTATIONS = 16
+GABOR_FREQUENCIES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+GABOR_SIGMAS = (0.8, 1.2, 1.8, 2.5)
+
+
+@functools.lru_cache(maxsize=4)
+def _gabor_bank(side: int) -> list[np.ndarray]:
+    """Orthonormal quadrature pairs (side², 2) of zero-mean Gabor filters."""
+    half = side // 2
+    y, x = np.mgrid[-half:side - half, -half:side - half]
+    bank = []
+    for theta in np.linspace(0, np.pi, GABOR_ORIENTATIONS, endpoint=False):
+        along = x * np.cos(theta) + y * np.sin(theta)
+        for frequency in GABOR_FREQUENCIES:
+            for sigma in GABOR_SIGMAS:
+                envelope = np.exp(-(x ** 2 + y ** 2) / (2 * sigma ** 2))
+                even, odd = envelope * np.cos(2 * np.pi * frequency * along), envelope * np.sin(2 * np.pi * frequency * along)
+                pair = np.stack([(even - even.mean()).ravel(), (odd - odd.mean()).ravel()], axis=1)
+                basis, _ = np.linalg.qr(pair)
+                bank.append(basis)
+    return bank
+
+
+def gabor_fit(kernel: np.ndarray) -> float:
+    """The share of a 2-D filter's energy (its mean removed) that the best-fitting Gabor explains, 0…1.
+    Gabor filters and edge detectors score ≥ 0.93 (tests/test_visualize_measure.py); 5×5 white noise
+    0.31 on average, below 0.55 in 99 % of draws."""
+    kernel = np.asarray(kernel, float)
+    flat = (kernel - kernel.mean()).ravel()
+    energy = float(flat @ flat)
+    if energy <= 0:
+        return 0.0
+    return max(float(((basis.T @ flat) ** 2).sum()) / energy for basis in _gabor_bank(kernel.shape[0]))
+
+
+def edge_like_count(kernels: np.ndarray) -> int:
+    """How many of (n, h, w) filters are edge-like: gabor_fit ≥ EDGE_LIKE."""
+    return int(sum(gabor_fit(k) >= EDGE_LIKE for k in kernels))

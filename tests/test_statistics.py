@@ -118,11 +118,32 @@ def test_one_seed_at_chance_is_named_and_not_called_learned():
     assert learned.labels == ["adam, lr=0.001"]
 
 
-def test_a_flat_loss_at_ln10_is_called_a_constant_output():
-    grid = configs(records("adam, lr=0.01", [0.1, 0.1, 0.1], loss=2.3026))
-    claims = outcome_claims(grid, 0.128, 1000)
-    assert [c.kind for c in claims] == ["chance", "collapsed"]
-    assert "constant" in claims[1].text
+def _with_predictions(group, counts, losses):
+    for record in group:
+        record["prediction_counts"] = counts
+        record["steps"] = [{"train_loss": loss} for loss in losses]
+    return group
+
+
+def test_a_collapse_and_a_slow_start_get_different_sentences():
+    """Both stay at chance; only the one that predicts one class for every image collapsed."""
+    collapsed = _with_predictions(records("adam, lr=0.01", [0.1, 0.1, 0.1], loss=2.3038),
+                                  [0, 0, 1000, 0, 0, 0, 0, 0, 0, 0], [2.35, 2.3038])
+    slow = _with_predictions(records("sgd, lr=0.0001", [0.102, 0.104, 0.103], loss=2.307),
+                             [90, 120, 80, 110, 100, 95, 105, 100, 98, 102], [2.309, 2.306])
+    claims = outcome_claims(configs(collapsed, slow), 0.128, 1000)
+    by_kind = {c.kind: c for c in claims}
+    assert "adam, lr=0.01" in by_kind["collapsed"].text and "sgd" not in by_kind["collapsed"].text
+    assert "class 2 for 100%" in by_kind["collapsed"].text
+    assert by_kind["not-learned"].labels == ["sgd, lr=0.0001"]
+    assert "2.309" in by_kind["not-learned"].text and "2.306" in by_kind["not-learned"].text
+    assert "constant" not in by_kind["not-learned"].text and "collapsed" not in by_kind["not-learned"].text.replace("without collapsing", "")
+
+
+def test_a_flat_loss_at_ln10_alone_is_not_called_a_collapse():
+    grid = configs(_with_predictions(records("sgd, lr=0.0001", [0.1, 0.1, 0.1], loss=2.3026),
+                                     [100] * 10, [2.3026, 2.3026]))
+    assert [c.kind for c in outcome_claims(grid, 0.128, 1000)] == ["chance", "not-learned"]
 
 
 def test_a_diverged_member_is_left_out_of_means_and_rankings():
@@ -168,3 +189,18 @@ def test_earlier_report_claims_agree_differ_and_are_not_resolved():
     best_claim = rnn_claims(rnn)[-1]
     assert best_claim.verdict == "not resolved"
     assert all(c.verdict == "not comparable" for c in rnn_claims(rnn)[:3])  # no basic RNN in this grid
+
+
+def test_occlusion_sentences_say_where_the_drop_is_and_never_name_object_or_background():
+    import numpy as np
+
+    from report.sections.deconvnet import occlusion_claims
+
+    heat = np.full((28, 28), 0.8)
+    heat[2:6, 3:7] = 0.2             # the drop sits in the upper-left corner
+    flat = np.full((28, 28), 0.6)
+    flat[10, 10] = 0.58              # nothing decisive
+    claims = occlusion_claims([0, 1], [0.8, 0.6], [heat, flat])
+    assert "upper-left corner" in claims[0].text and "to 0.20" in claims[0].text and "2%" in claims[0].text
+    assert "no single region" in claims[1].text
+    assert not any(word in c.text for c in claims for word in ("object", "background"))

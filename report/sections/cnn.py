@@ -1,7 +1,6 @@
 """Section 1: LeNet5 on CIFAR10, an optimizer × learning-rate grid."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -13,8 +12,7 @@ from ..stats.statistics import chance_threshold
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
 TITLE = "Training LeNet5 on CIFAR10"
-LN_10 = math.log(10)        # cross-entropy of a uniform guess over ten classes
-COLLAPSE_TOLERANCE = 0.01   # a train loss this close to ln 10: the output is a constant uniform guess
+COLLAPSE_SHARE = 0.95       # one class predicted for this share of the test images: the output collapsed
 
 
 def runs(config: dict) -> list[RunSpec]:
@@ -88,16 +86,27 @@ def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:
     if groups.get("chance"):
         claims.append(Claim(f"{names(values['chance'])} stayed at chance level (10%) in every seed.",
                             "chance", values["chance"]))
-        flat = [c for c in groups["chance"] if loss_stayed_at_ln10(c)]
+        collapsed = {c.label: collapse(c) for c in groups["chance"]}
+        flat = [c for c in groups["chance"] if collapsed[c.label]]
         if flat:
-            one = len(flat) == 1
-            who = ("It" if one else "All of them") if len(flat) == len(groups["chance"]) else \
-                f"Of these, {names(c.label for c in flat)}"
+            seeds = "; ".join(f"{c.label}: " + ", ".join(f"seed {seed} class {k} for {share:.0%}"
+                                                         for seed, k, share in collapsed[c.label]) for c in flat)
             claims.append(Claim(
-                f"{who} kept a train loss flat at ln 10 ≈ 2.303 after the first epoch in every seed — the loss "
-                f"of a network that gives every class probability 1/10: {'its' if one else 'their'} output is a "
-                "constant, uniform guess.", "collapsed",
+                f"{names(c.label for c in flat)} collapsed: in every seed the trained network predicts one class "
+                f"for at least {COLLAPSE_SHARE:.0%} of the test images ({seeds}).", "collapsed",
                 {c.label: c.final_values() for c in flat}))
+        for config in groups["chance"]:
+            if collapsed[config.label]:
+                continue
+            loss = loss_path(config)
+            share = largest_share(config)
+            if loss is None or share is None:
+                continue   # an older record without these numbers: nothing more is said
+            claims.append(Claim(
+                f"{config.label} did not learn within this budget, without collapsing: its train loss went from "
+                f"{loss[0]:.3f} at the first logged step to {loss[1]:.3f} at the last (mean over seeds), and its most "
+                f"frequent predicted class takes {share:.0%} of the test images.", "not-learned",
+                {config.label: config.final_values()}))
     for kind, text in (("diverged", "diverged: a loss became non-finite or exceeded 100 × ln 10"),
                        ("failed", "failed with an error (see the table)")):
         if groups.get(kind):
@@ -106,11 +115,36 @@ def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:
     return claims
 
 
-def loss_stayed_at_ln10(config) -> bool:
-    """Every done seed's train loss, from the second epoch on (or its only one), within tolerance of ln 10."""
-    curves = [[epoch["train_loss"] for epoch in r["metrics"]] for r in config.done]
-    return bool(curves) and all(abs(loss - LN_10) < COLLAPSE_TOLERANCE
-                                for curve in curves for loss in (curve[1:] or curve))
+def collapse(config) -> list[tuple[int, int, float]] | None:
+    """(seed, class, share) per done seed when every one predicts a single class for at least
+    COLLAPSE_SHARE of the test images; None otherwise, or when a record lacks its prediction counts."""
+    found = []
+    for record in config.done:
+        counts = record.get("prediction_counts")
+        if not counts or not sum(counts):
+            return None
+        top = max(range(len(counts)), key=counts.__getitem__)
+        found.append((record["seed"], top, counts[top] / sum(counts)))
+    return found if found and all(share >= COLLAPSE_SHARE for _, _, share in found) else None
+
+
+def largest_share(config) -> float | None:
+    """The largest share of the test images one class takes in a seed's predictions, over the done seeds."""
+    shares = [max(r["prediction_counts"]) / sum(r["prediction_counts"]) for r in config.done
+              if r.get("prediction_counts") and sum(r["prediction_counts"])]
+    return max(shares) if shares and len(shares) == len(config.done) else None
+
+
+def loss_path(config) -> tuple[float, float] | None:
+    """Mean over done seeds of the train loss at the first and the last logged step."""
+    paths = []
+    for record in config.done:
+        points = [p["train_loss"] for p in record.get("steps") or []] or [m["train_loss"] for m in record["metrics"]]
+        if points:
+            paths.append((points[0], points[-1]))
+    if not paths:
+        return None
+    return sum(a for a, _ in paths) / len(paths), sum(b for _, b in paths) / len(paths)
 
 
 def rate_claims(configs) -> list[Claim]:
@@ -119,6 +153,8 @@ def rate_claims(configs) -> list[Claim]:
     groups: dict[str, list] = {}
     for config in configs:
         groups.setdefault(config.params["optimizer"], []).append(config)
+    if len(groups) == 1:
+        return []   # one optimizer: the grid's ranking already is its learning rates' ranking
     for name, members in groups.items():
         if len(members) < 2:
             continue

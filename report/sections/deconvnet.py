@@ -109,12 +109,42 @@ def analyse(inputs, settings: dict):
     return record_out, out
 
 
-def occlusion_claims(labels, unoccluded, minimum) -> list:
-    return [observation(f"For the {CIFAR_CLASS_NAMES[label]} image, the network gives its true class probability {p:.2f}; "
-            f"the grey square lowers it to {low:.2f} where it hurts most"
-            + (" — the object, not the background, carries the decision." if low < 0.5 * p else
-               " — no single region is decisive at this patch size."))
-            for label, p, low in zip(labels, unoccluded, minimum)]
+ROWS, COLUMNS = ("upper", "middle", "lower"), ("left", "centre", "right")
+DECISIVE = 0.05   # a largest drop below this much probability: no position of the square matters
+
+
+def region(row: int, col: int, side: int) -> str:
+    """Which ninth of the image a pixel is in: 'the centre', 'the upper-left part', …"""
+    vertical, horizontal = ROWS[min(2, 3 * row // side)], COLUMNS[min(2, 3 * col // side)]
+    if vertical == "middle" and horizontal == "centre":
+        return "the centre"
+    if vertical == "middle":
+        return f"the middle of the {horizontal} edge"
+    if horizontal == "centre":
+        return f"the middle of the {vertical} edge"
+    return f"the {vertical}-{horizontal} corner"
+
+
+def occlusion_claims(labels, unoccluded, maps) -> list:
+    """What the occlusion maps show, and only that: where the square lowers the true class's probability
+    most, by how much, and over how much of the image. mkreport does not know where the object is."""
+    claims = []
+    for label, p, heat in zip(labels, unoccluded, maps):
+        heat = np.asarray(heat)
+        low = float(heat.min())
+        row, col = np.unravel_index(int(np.argmin(heat)), heat.shape)
+        drop = p - low
+        lead = f"For the {CIFAR_CLASS_NAMES[label]} image (true class probability {p:.2f} unoccluded), "
+        if drop < DECISIVE:
+            claims.append(observation(lead + f"the grey square changes that probability by at most {max(drop, 0):.2f} "
+                                      "wherever it is centred: no single region moves the decision at this patch size."))
+            continue
+        area = float((heat < p - drop / 2).mean())
+        claims.append(observation(
+            lead + f"the grey square lowers it most, to {low:.2f}, when centred at row {row}, column {col} "
+            f"({region(row, col, heat.shape[0])}); the positions that lower it by at least half as much cover "
+            f"{area:.0%} of the image."))
+    return claims
 
 
 def summarize(records: dict, analysis, settings: dict) -> dict:
@@ -131,7 +161,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                    for layer in ("pool1", "pool2")},
         "occlusion_classes": [CIFAR_CLASS_NAMES[label] for label in labels],
         "occlusion_patch": record["occlusion_patch"],
-        "claims": occlusion_claims(labels, record["occlusion_unoccluded"], record["occlusion_min"]),
+        "claims": occlusion_claims(labels, record["occlusion_unoccluded"], arrays["occlusion_maps"]),
         "evolution_maps": ", ".join(map(str, record["evolution_maps"])), "epochs": record["epochs"],
     }
 

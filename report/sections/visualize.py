@@ -73,6 +73,16 @@ def sentences(statistics: dict, change: dict) -> list[str]:
     return out
 
 
+def edge_sentence(initial: np.ndarray, trained: np.ndarray) -> str:
+    """The assignment's question — do the first-layer filters look like Gabor filters (edge detectors)? —
+    answered by a measure, against the same measure at initialisation."""
+    from experiments.visualize import EDGE_LIKE, edge_like_count
+
+    k, j, n = edge_like_count(trained), edge_like_count(initial), len(trained)
+    return (f"{k} of {n} conv1 filters are edge-like by this measure (a fitted Gabor explains at least "
+            f"{EDGE_LIKE:.0%} of the filter's energy), against {j} at initialisation.")
+
+
 def summarize(records: dict, analysis, settings: dict) -> dict:
     record, arrays = analysis.record, analysis.arrays
     change = {layer: _filter_change(arrays[f"{layer}_init"], arrays[f"{layer}_trained"]) for layer in ("conv1", "conv2")}
@@ -82,7 +92,8 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "table": [{"layer": layer, "mean": f"{s['mean']:.4f}", "std": f"{s['std']:.4f}", "min": f"{s['min']:.4f}",
                    "max": f"{s['max']:.4f}", "zeros": f"{s['zero_fraction']:.1%}", "dead": len(s["dead_maps"]),
                    "maps": len(s["map_zero_fraction"])} for layer, s in stats.items()],
-        "claims": [observation(text) for text in sentences(stats, change)],
+        "claims": [observation(text) for text in sentences(stats, change)]
+        + [observation(edge_sentence(arrays["conv1_init"], arrays["conv1_trained"]))],
         "tables": {"activations": {
             "columns": ["layer", "mean", "std", "min", "max", "zero_fraction", "dead_maps", "maps"],
             "rows": [[layer, s["mean"], s["std"], s["min"], s["max"], s["zero_fraction"], len(s["dead_maps"]),

@@ -135,7 +135,7 @@ class BestSet:
     test: str | None = None
     df: float | None = None
     size: int = 0                              # comparisons in the family: every pair
-    detectable: float | None = None            # the largest difference a pair could have hidden
+    detectable: float | None = None            # the median over pairs of the difference detectable at 80 % power
 
     @property
     def best(self) -> str | None:
@@ -177,6 +177,7 @@ def best_set(samples: dict[str, list[float]], alpha: float = ALPHA) -> BestSet:
                 below[pair[1]] = v
     candidates = [label for label in order if label not in below]
     found = [v for v in verdicts.values() if v.test]
-    detectable = max((v.detectable for v in found), default=None)
+    # what a typical pair of the family could have detected (a Welch pair of two seeds could detect little)
+    detectable = float(np.median([v.detectable for v in found])) if found else None
     return BestSet(candidates, set_aside, below, found[0].test if found else None,
                    found[0].df if found else None, len(pairs), detectable)

@@ -40,7 +40,7 @@ def ranking_of(samples: dict[str, list[float]], what: str, family: str | None = 
             return Claim(f"Only {describe(label, samples[label])} finished.", "observation", samples)
         leader = max(samples, key=lambda label: sum(samples[label]) / len(samples[label]))
         mean = sum(samples[leader]) / len(samples[leader])
-        return Claim(f"The highest final test accuracy, {fmt(mean)}, is {leader}'s; but with a single seed per "
+        return Claim(f"The highest final test accuracy, {fmt(mean)}, is that of {leader}; but with a single seed per "
                      f"{what}, nothing separates it from the others: no ranking is claimed.", "one-seed", samples,
                      family={"name": name, "size": 0})
     details = {"candidates": result.candidates,

@@ -58,6 +58,7 @@ def _run_record(spec: RunSpec, dataset, result: dict | None, error: str | None, 
         record.update(state=FAILED, metrics=[], diverged_epoch=None, parameters=None)
     else:
         record.update(state=result["state"], metrics=result["metrics"], steps=result.get("steps", []), device=result["device"],
+                      prediction_counts=result.get("prediction_counts"),
                       threads=result["threads"],
                       diverged_epoch=result["diverged_epoch"], parameters=result["parameters"])
     return record
