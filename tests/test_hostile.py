@@ -164,8 +164,9 @@ def test_9_a_folder_where_report_pdf_goes_is_one_line_naming_it(smoke_build, tmp
     (output / "report.pdf").mkdir()
     result = cli(smoke_build, "render", output=output)
     errors = [line for line in result.stderr.splitlines() if line.startswith("mkreport:")]
-    assert result.returncode == 1 and len(errors) == 1 and "Traceback" not in result.stderr
-    assert f"cannot write {output / 'report.pdf'}" in errors[0] and "internal error" not in result.stderr
+    assert result.returncode == 2 and len(errors) == 1 and "Traceback" not in result.stderr  # named before any work
+    assert f"{output / 'report.pdf'} is a folder where mkreport writes a file" in errors[0]
+    assert "internal error" not in result.stderr
     assert not [p for p in output.iterdir() if p.name.endswith(".tmp")]
 
 

@@ -29,7 +29,6 @@ class Settings:
         parts = [f"profile {self.profile or 'full'}"] if "profile" in names else []
         parts += [f"config {self.config}"] if self.config and "config" in names else []
         parts += [f"--set {s}" for s in self.sets] if "sets" in names else []
-        parts += [f"data {self.data_dir}"] if self.data_dir and "data_dir" in names and names != OPTIONS else []
         parts += [f"notes {self.notes}"] if self.notes and "notes" in names else []
         parts += [f"templates {self.templates}"] if self.templates and "templates" in names else []
         return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
