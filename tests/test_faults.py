@@ -122,3 +122,46 @@ def test_a_closed_standard_output_does_not_stop_the_command(tmp_path):
     stderr = process.stderr.read()
     assert process.wait(timeout=60) == 0, stderr
     assert "standard output was closed" in stderr
+
+
+class _Terminal:
+    """A stream that says it is a terminal and keeps what was written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_on_a_terminal_passing_news_rewrites_one_line_and_lasting_lines_stay():
+    from report.training.progress import Console
+
+    terminal = _Terminal()
+    console = Console(terminal)
+    console.status("[1/3] cnn/adam/seed=0")
+    console.status("    epoch 1/2  loss 2.2")
+    console.say("    cnn/adam/seed=0  done in 1.0s")
+    console.close()
+    lines = terminal.text.split("\n")
+    assert len([line for line in lines if line]) == 1          # one lasting line; the news was rewritten
+    assert terminal.text.count("\r\033[K") >= 3 and terminal.text.rstrip("\n").endswith("done in 1.0s")
+
+
+def test_elsewhere_every_message_is_a_line():
+    import io
+
+    from report.training.progress import Console
+
+    stream = io.StringIO()
+    console = Console(stream)
+    console.status("[1/3] cnn/adam/seed=0")
+    console.say("done")
+    console.close()
+    assert stream.getvalue() == "[1/3] cnn/adam/seed=0\ndone\n"

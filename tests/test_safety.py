@@ -196,3 +196,11 @@ def test_a_recorded_notes_folder_that_is_gone_says_how_to_drop_it(tmp_path):
     assert result.returncode == 2 and "--notes none" in result.stderr
     result = run_cli("render", "--notes", "none", "--output", output)
     assert "notes folder" not in result.stderr   # dropped: render goes on (and says what it lacks)
+
+
+def test_a_note_may_hold_a_github_table(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "intro.md").write_text("| rate | accuracy |\n| --- | --- |\n| 1e-3 | 0.52 |\n")
+    html = read_notes(notes, ["intro"])["intro"]
+    assert "<table>" in html and "<td>0.52</td>" in html

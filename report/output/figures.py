@@ -22,6 +22,9 @@ def to_png(figure) -> bytes:
     return buffer.getvalue()
 
 
+LOSS_CUT = 2 * np.log(10)   # twice the loss of a uniform guess over ten classes
+
+
 def learning_curves(summaries, metrics=("train_accuracy", "test_accuracy", "train_loss"),
                     x_label="epoch", x_scale=1.0) -> bytes:
     """One panel per metric; a line per configuration (mean over seeds) with a ±1 std band. Train
@@ -44,7 +47,12 @@ def learning_curves(summaries, metrics=("train_accuracy", "test_accuracy", "trai
                 axis.plot(x, mean, style, color=colour, label=summary.label, marker="o", markersize=3)
             axis.fill_between(x, mean - std, mean + std, color=colour, alpha=0.18, linewidth=0)
     for axis, metric in zip(np.atleast_1d(axes), metrics):
-        axis.set_title(METRIC_TITLES.get(metric, metric))
+        title = METRIC_TITLES.get(metric, metric)
+        if metric.endswith("_loss") and axis.get_ylim()[1] > LOSS_CUT:
+            # one spike (a diverging rate) would flatten every other curve: cut the axis, and say so
+            axis.set_ylim(bottom=max(0.0, axis.get_ylim()[0]), top=LOSS_CUT)
+            title += f" (axis cut at {LOSS_CUT:.1f} = 2 ln 10)"
+        axis.set_title(title, fontsize=10)
         axis.set_xlabel(x_label)
         axis.grid(alpha=0.3)
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()

@@ -3,7 +3,7 @@
 A notes folder holds intro.md, <section>.md (after that section's findings, under "Discussion"),
 conclusion.md, and deconvnet-paper.md / compare-discussion.md, which replace mkreport's default
 text for the paper summary and the CNN-versus-RNN discussion. Markdown is rendered by
-markdown-it-py (CommonMark, a maintained parser) with raw HTML off: a <script> in a note is shown
+markdown-it-py (CommonMark with GitHub's tables, a maintained parser) with raw HTML off: a <script> in a note is shown
 as text, never run. A line that is only an HTML comment (the hints `mkreport notes --init`
 writes) is left out, and a note with nothing else is treated as absent.
 
@@ -60,7 +60,7 @@ def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
         raise ConfigError(f"the notes folder {folder} does not exist")
     from markdown_it import MarkdownIt
 
-    markdown = MarkdownIt("commonmark", {"html": False})
+    markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # GFM tables
     rendered = {}
     for name in names:
         path = folder / f"{name}.md"

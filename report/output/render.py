@@ -26,8 +26,12 @@ def template_environment(user_folder: Path | None = None, extra_folders=()):
     loaders.append(jinja2.FileSystemLoader([str(f) for f in shipped]))
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                                         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    from ..stats.claims import count
+
+    environment = ImmutableSandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                                                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["count"] = count   # {{ d.seeds|count("seed") }}: "1 seed", "3 seeds"
+    return environment
 
 
 def templates_folder(settings, config: dict) -> Path | None:

@@ -6,7 +6,7 @@ import numpy as np
 from experiments.data import CIFAR_CLASS_NAMES
 
 from ..results import trained_lenet
-from ..stats.claims import observation
+from ..stats.claims import count, observation
 
 TITLE = "Visualizing and understanding convolutional networks"
 READS = ("cnn",)
@@ -155,7 +155,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "layers": {layer: {"maps": len(arrays[f"{layer}_projections"]),
                            "top": arrays[f"{layer}_projections"].shape[1],
                            "side": arrays[f"{layer}_projections"].shape[2],
-                           "few": [f"map {m} fires inside the image on {n} test image(s) only"
+                           "few": [f"map {m} fires inside the image on {count(n, 'test image')} only"
                                    for m, n in zip(record["maps"][layer], record["firing_inside"][layer])
                                    if n < arrays[f"{layer}_projections"].shape[1]]}
                    for layer in ("pool1", "pool2")},

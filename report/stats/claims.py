@@ -44,6 +44,13 @@ def observation(text: str) -> Claim:
     return Claim(text, "observation")
 
 
+def count(n: int, word: str) -> str:
+    """'1 seed', '3 seeds', '15 batches': the report never prints 'seed(s)'."""
+    if n == 1:
+        return f"1 {word}"
+    return f"{n:,} " + (word + "es" if word.endswith(("ch", "sh", "s", "x")) else word + "s")
+
+
 def fmt(value: float) -> str:
     return f"{value:.3f}" if math.isfinite(value) else "n/a"
 

@@ -172,7 +172,9 @@ def _train_serial(ws, todo, progress):
             raise
         except Exception as exc:  # a failing run is stored as failed and the grid goes on
             result, error = None, f"{type(exc).__name__}: {exc}"
-        yield spec, key, result, error, time.perf_counter() - started
+        wall = time.perf_counter() - started
+        progress.finished(spec.run_id, result, wall)
+        yield spec, key, result, error, wall
 
 
 def _train_parallel(ws, todo, jobs, progress, logs=None, gpus=()):

@@ -12,27 +12,52 @@ HEARTBEAT = 2.0  # seconds without a line before the console says what it is sti
 
 class Console:
     """Lines to the terminal (stderr). While a phase runs, a line every HEARTBEAT seconds of silence
-    says what is still under way, so a user never stares at a console that says nothing."""
+    says what is still under way, so a user never stares at a console that says nothing. On a
+    terminal, passing news (the heartbeat, a run's start, its epochs) rewrites one status line in
+    place, and only what stays worth reading (phases, finished runs, warnings) gets a line of its
+    own; elsewhere (a log, CI) every message is a line."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._lock = threading.Lock()
         self._last = time.monotonic()
         self._phase: tuple[str, float] | None = None
+        self._status_shown = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
         self._thread.start()
 
+    def _clear_status(self) -> None:
+        if self._status_shown:
+            self.stream.write("\r\033[K")
+            self._status_shown = False
+
     def say(self, text: str) -> None:
         with self._lock:
+            self._clear_status()
             print(text, file=self.stream, flush=True)
+            self._last = time.monotonic()
+
+    def status(self, text: str) -> None:
+        """Passing news: rewritten in place on a terminal, a line elsewhere."""
+        if not self.tty:
+            self.say(text)
+            return
+        import shutil
+
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        with self._lock:
+            self.stream.write("\r\033[K" + text.strip()[:width])
+            self.stream.flush()
+            self._status_shown = True
             self._last = time.monotonic()
 
     def _beat(self) -> None:
         while not self._stop.wait(0.25):
             phase = self._phase
             if phase and time.monotonic() - self._last >= HEARTBEAT:
-                self.say(f"    … {phase[0]} ({time.monotonic() - phase[1]:.0f} s)")
+                self.status(f"    … {phase[0]} ({time.monotonic() - phase[1]:.0f} s)")
 
     @contextlib.contextmanager
     def phase(self, text: str, announce: bool = True):
@@ -51,6 +76,9 @@ class Console:
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
+        with self._lock:
+            self._clear_status()
+            self.stream.flush()
 
 
 def format_duration(seconds: float) -> str:
@@ -70,7 +98,7 @@ class Progress:
 
     def __init__(self, total_runs: int, console: Console | None = None, estimate=None):
         self.total_runs = total_runs
-        self.run_index = 0
+        self.run_index, self.finished_runs = 0, 0
         self.started = time.perf_counter()
         self.console = console or Console()
         self.estimate = estimate
@@ -105,17 +133,19 @@ class Progress:
         if self.estimate is not None:
             self.estimate.run_started()
         self.run_index += 1
-        self.say(f"[{self.run_index}/{self.total_runs}] {run_id}  ({self.timing()})")
+        self.console.status(f"[{self.run_index}/{self.total_runs}] {run_id}  ({self.timing()})")
 
     def epoch(self, epochs: int, metrics: dict, run_id: str | None = None) -> None:
         """run_id names the run when several train at once, so their lines interleave legibly."""
-        self.say(f"    {run_id + '  ' if run_id else ''}epoch {metrics['epoch']}/{epochs}  "
+        self.console.status(f"    {run_id + '  ' if run_id else ''}epoch {metrics['epoch']}/{epochs}  "
                  f"loss {metrics['train_loss']:.4f}  train acc {metrics['train_accuracy']:.3f}  "
                  f"test acc {metrics['test_accuracy']:.3f}  ({self.timing()})")
 
     def finished(self, run_id: str, result: dict | None, wall: float, extra: str = "") -> None:
         """One line for a run that finished elsewhere (a worker process or a Ray task)."""
         self.start_run(run_id)
+        self.finished_runs += 1
         last = result["metrics"][-1] if result and result["metrics"] else None
         self.say(f"    {run_id}  {result['state'] if result else 'failed'} in {wall:.1f}s"
-                 + (f", test acc {last['test_accuracy']:.3f}" if last else "") + extra)
+                 + (f", test acc {last['test_accuracy']:.3f}" if last else "")
+                 + f"  ({self.finished_runs}/{self.total_runs} done, {self.timing()})" + extra)
