@@ -69,10 +69,21 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
             tally = train_missing(ws, chosen, force, fail_fast, console, executor, plan.estimate(workers))
         if tally.interrupted or (fail_fast and tally.failed):
             return Built(tally)
-        for section in chosen:
-            ws.analysis(section, compute=True, force=force, console=console)
+    # every section whose runs are current gets its analysis (stored ones are reused), so that
+    # neither `render` nor rerunning one section hands in a report with a section missing
+    for section in ws.sections:
+        try:
+            ws.analysis(section, compute=True, force=force and train and section in chosen, console=console)
+        except NoResults:
+            if train and section in chosen:
+                raise
     with console.phase("summarizing the sections and drawing their figures"):
         parts, missing = summarize_sections(ws, strict)
+        lost = [name for name in missing if name in sections_in(ws.store.output / "report.html")]
+        if lost:
+            raise NoResults(f"the new report would lack {', '.join(lost)}, which the report in "
+                            f"{ws.store.output} has ({missing[lost[0]]}); report.html and report.pdf are kept as "
+                            "they were, every run is stored", "all")
         ws.store.write_output("metrics.csv", metrics_csv(ws))
         if not parts:
             raise NoResults("no section has results yet", "all")
@@ -89,6 +100,16 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
     ws.store.write_output(RECORD, record_json(ws.settings, fingerprint(ws, words_read)
                                               if not missing and not tally.failed else None))
     return Built(tally, html, pdf, [part["name"] for part in parts], missing)
+
+
+def sections_in(report_html: Path) -> set[str]:
+    """The sections a written report.html shows (its <section id="sec-NAME">)."""
+    import re
+
+    try:
+        return set(re.findall(r'<section id="sec-([\w-]+)"', report_html.read_text(encoding="utf-8")))
+    except OSError:
+        return set()
 
 
 def export_tensorboard(ws: Workspace, parts: list[dict]) -> None:
@@ -117,6 +138,8 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
                               "figures": {}, "figures_key": None})
                 continue
             summary = section.module.summarize(records, analysis, section.settings(ws.config))
+            if ws.claims and ws.claims.for_section(section.name):
+                summary = dict(summary, **checked_claims(ws.claims, section.name, records[section.name], summary))
         except USER_ERRORS as error:
             if strict:
                 raise
@@ -129,6 +152,22 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
         parts.append({"name": section.name, "title": section.title, "section": section, "records": records,
                       "analysis": analysis, "summary": summary, "figures": figures, "figures_key": key})
     return parts, missing
+
+
+def checked_claims(claims, section_name: str, records: list[dict], summary: dict) -> dict:
+    """The claims file's claims about one section, checked against its runs: the summary's `earlier`
+    (the sentences), its heading and its table (tables/<section>_checked_claims.csv)."""
+    from .stats.checks import check
+    from .stats.claims import earlier_table
+    from .stats.findings import outcome
+    from .stats.statistics import chance_threshold
+    from .stats.summary import by_config, images_tested
+
+    threshold = chance_threshold(images_tested(records))
+    checks = [check(claim, by_config(records), lambda config: outcome(config, threshold))
+              for claim in claims.for_section(section_name)]
+    return {"earlier": checks, "earlier_heading": {"title": claims.title, "source": claims.source},
+            "tables": {**summary.get("tables", {}), "checked_claims": earlier_table(checks)}}
 
 
 def figures_key(ws: Workspace, section, records: dict, analysis) -> str:

@@ -135,6 +135,20 @@ def _same_results(recorded_settings, config: dict) -> bool:
     return {k: v for k, v in before.items() if k != "report"} == {k: v for k, v in config.items() if k != "report"}
 
 
+def _claims(settings, config: dict):
+    """The claims file to check (--claims, else [report] claims_file), read and validated against the
+    configurations this config plans, before anything trains; None without one."""
+    from .claims_file import read_claims_file
+
+    path = settings.claims if settings.claims != "none" else None
+    path = path or (config["report"]["claims_file"] if settings.claims != "none" else "") or None
+    if path is None:
+        return None
+    labels = {section.name: list(dict.fromkeys(spec.label for spec in section.runs(config)))
+              for section in SECTIONS if section.runs(config)}
+    return read_claims_file(Path(path), labels)
+
+
 def _check_words(settings, given, config: dict, output: Path) -> None:
     """The notes and templates folders exist and every template parses, before anything trains."""
     from .output.notes import notes_folder
@@ -167,16 +181,19 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
                   help="Folder of your Markdown notes (intro.md, <section>.md, conclusion.md).")
     @click.option("--templates", type=click.Path(path_type=Path, file_okay=False),
                   help="Folder of templates or report.css replacing the shipped ones of the same name.")
+    @click.option("--claims", "claims_file", type=click.Path(path_type=Path, dir_okay=False),
+                  help="TOML file of claims someone else reported, checked against this build "
+                       "(examples/earlier-report.toml); none drops a recorded one.")
     @click.option("--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
                   help="Folder for stored results and the report.")
     @functools.wraps(command)
-    def wrapper(config_file, profile, sets, data_dir, notes, templates, output, **kwargs):
+    def wrapper(config_file, profile, sets, data_dir, notes, templates, claims_file, output, **kwargs):
         from .results import recorded
         from .config import load_config
         from .results.workspace import Workspace
 
         given = recorded.Settings(profile, recorded.absolute(config_file), tuple(sets), recorded.absolute(data_dir),
-                                  _folder_option(notes), _folder_option(templates))
+                                  _folder_option(notes), _folder_option(templates), _folder_option(claims_file))
         previous = recorded.read(output)
         settings, differs_from = recorded.merge(given, previous)
         # render's --force: render even from other settings than the folder's (not passed on)
@@ -205,6 +222,7 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
         _refuse_dangerous(output, data_dir)
         output = _writable_output(output) if writes else _readable_output(output)
         ws = Workspace(config, output, data_dir, SECTIONS, download=download, settings=settings)
+        ws.claims = _claims(settings, config)
         try:
             return command(ws, **kwargs)
         except NoResults as error:

@@ -95,7 +95,7 @@ def _seed(value):
 
 SCHEMA = {
     "report": {"title": _text, "author": _text, "course": _text, "date": _text,
-               "notes_dir": _text, "templates_dir": _text},
+               "notes_dir": _text, "templates_dir": _text, "claims_file": _text},
     "cnn": {
         "optimizers": _nonempty_list(_choice(OPTIMIZERS), "optimizers (" + ", ".join(OPTIMIZERS) + ")"),
         "learning_rates": _learning_rates,
@@ -235,8 +235,8 @@ def parse_set(text: str) -> dict:
     return {section: {key: parsed}}
 
 
-# Folders in [report] named relative to the config file that names them.
-PATH_KEYS = ("notes_dir", "templates_dir")
+# Paths in [report] named relative to the config file that names them.
+PATH_KEYS = ("notes_dir", "templates_dir", "claims_file")
 
 
 def load_config(path: Path | None = None, profile: str = "full", sets=()) -> dict:

@@ -3,7 +3,6 @@ import math
 
 import pytest
 
-from report.stats.earlier_report import cnn_claims, rnn_claims
 from report.stats.findings import outcome, ranking
 from report.sections.cnn import outcome_claims
 from report.sections.compare import cnn_versus_rnn
@@ -167,28 +166,6 @@ def test_cnn_versus_rnn_with_one_seed_claims_no_difference():
     row = {"parameters_raw": 10, "epoch_seconds_raw": 1.0, "inference_ms_raw": 0.1}
     claims = cnn_versus_rnn(cnn[0], rnn[0], row, row)
     assert claims[0].kind == "one-seed"
-
-
-def adam_grid(accuracies):
-    return configs(*(records(f"{opt}, lr={rate:g}", accuracies.get((opt, rate), [0.1, 0.1, 0.1]),
-                             {"optimizer": opt, "learning_rate": rate})
-                     for opt in ("sgd", "adam", "adagrad") for rate in (1e-2, 1e-3, 1e-4)))
-
-
-def test_earlier_report_claims_agree_differ_and_are_not_resolved():
-    grid = adam_grid({("adam", 1e-3): [0.53, 0.54, 0.535], ("adam", 1e-4): [0.47, 0.48, 0.475],
-                      ("sgd", 1e-2): [0.3, 0.31, 0.32], ("adagrad", 1e-2): [0.35, 0.36, 0.34]})
-    verdicts = {c.details["claim"]: c.verdict for c in cnn_claims(grid, lambda c: outcome(c, 0.128))}
-    assert verdicts["Adam is best, at learning rate 1e-3"] == "agrees"
-    assert verdicts["Adam at 0.0001"] == "agrees"
-    assert verdicts["Adam at 0.01"] == "differs"          # at chance here, 0.305 there
-    assert verdicts["Adam always works"] == "differs"
-    assert verdicts["Gradient descent works only at 1e-2"] == "agrees"
-    rnn = configs(records("gru, 128 units", [0.956, 0.958], {"cell": "gru", "hidden_size": 128}),
-                  records("lstm, 256 units", [0.957, 0.959], {"cell": "lstm", "hidden_size": 256}))
-    best_claim = rnn_claims(rnn)[-1]
-    assert best_claim.verdict == "not resolved"
-    assert all(c.verdict == "not comparable" for c in rnn_claims(rnn)[:3])  # no basic RNN in this grid
 
 
 def test_occlusion_sentences_say_where_the_drop_is_and_never_name_object_or_background():

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 RECORD = "mkreport-build.json"
-OPTIONS = ("profile", "config", "sets", "data_dir", "notes", "templates")
+OPTIONS = ("profile", "config", "sets", "data_dir", "notes", "templates", "claims")
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Settings:
     data_dir: str | None = None
     notes: str | None = None
     templates: str | None = None
+    claims: str | None = None
 
     def describe(self, names=OPTIONS) -> str:
         """'profile smoke, config a.toml and notes n/' — of the named settings only, when given."""
@@ -31,6 +32,7 @@ class Settings:
         parts += [f"--set {s}" for s in self.sets] if "sets" in names else []
         parts += [f"notes {self.notes}"] if self.notes and "notes" in names else []
         parts += [f"templates {self.templates}"] if self.templates and "templates" in names else []
+        parts += [f"claims {self.claims}"] if self.claims and "claims" in names else []
         return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
     def options(self) -> list[str]:
@@ -42,13 +44,13 @@ class Settings:
             out += ["--config", self.config]
         for text in self.sets:
             out += ["--set", text]
-        for name in ("data_dir", "notes", "templates"):
+        for name in ("data_dir", "notes", "templates", "claims"):
             if getattr(self, name):
                 out += [f"--{name.replace('_', '-')}", getattr(self, name)]
         return out
 
 
-PATHS = ("config", "data_dir", "notes", "templates")
+PATHS = ("config", "data_dir", "notes", "templates", "claims")
 
 
 def read(output: Path) -> Settings | None:

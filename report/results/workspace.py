@@ -49,6 +49,7 @@ class Workspace:
         self.config, self.data_dir, self.download = config, data_dir, download
         self.settings = settings or Settings(profile=config["profile"])
         self.store = Store(output)
+        self.claims = None   # a claims_file.ClaimsFile to check against this build, set by the CLI
         self.sections = tuple(sections)
         self._by_name = {section.name: section for section in self.sections}
         self._datasets = {}

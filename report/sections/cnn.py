@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import earlier_report
-from ..stats.claims import Claim, earlier_table, fmt_interval, fmt_spread
+from ..stats.claims import Claim, fmt_interval, fmt_spread
 from ..stats.findings import OPTIMIZER_NAMES, accuracy_cell, names, outcome, ranking, run_notes
 from ..results.runs import RunSpec, format_rate, precision_label, seeded, with_precision
 from ..stats.statistics import chance_threshold
@@ -50,13 +49,11 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "status": s.status} for s in configs],
         "claims": [claim for claim in [ranking(configs, family="the CIFAR10 grid")] if claim] + outcome_claims(configs, threshold, test_images)
         + rate_claims(configs),
-        "earlier": (earlier := earlier_report.cnn_claims(configs, lambda config: outcome(config, threshold))),
         "tables": {
             "grid": {"columns": ["configuration", "optimizer", "learning_rate", *ACCURACY_COLUMNS,
                                  "train_accuracy_mean", "state"],
                      "rows": [[c.label, c.params["optimizer"], c.params["learning_rate"], *accuracy_columns(c),
-                               c.spread("train_accuracy").mean, c.status] for c in configs]},
-            "earlier_report": earlier_table(earlier)},
+                               c.spread("train_accuracy").mean, c.status] for c in configs]}},
         "run_notes": run_notes(configs),
         "seeds": seed_count(own), "epochs": params["epochs"],
         "samples_per_epoch": params["samples_per_epoch"], "test_samples": test_images,

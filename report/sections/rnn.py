@@ -1,8 +1,7 @@
 """Section 4: an RNN on MNIST (rows as time steps), cell × hidden size."""
 from __future__ import annotations
 
-from ..stats import earlier_report
-from ..stats.claims import Claim, earlier_table, fmt, fmt_interval
+from ..stats.claims import Claim, fmt, fmt_interval
 from ..stats.findings import accuracy_cell, ranking, ranking_of, run_notes, seconds
 from ..results.runs import RunSpec, precision_label, seeded, with_precision
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
@@ -39,13 +38,11 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "parameters": f"{parameters.get(s.label, 0):,}",
                   "train_time": seconds(s.total_train_seconds())} for s in configs],
         "claims": [claim for claim in [ranking(configs, family="the RNN grid")] if claim] + cell_claims(configs),
-        "earlier": (earlier := earlier_report.rnn_claims(configs)),
         "tables": {
             "grid": {"columns": ["configuration", "cell", "hidden_size", *ACCURACY_COLUMNS, "parameters",
                                  "train_seconds_mean", "state"],
                      "rows": [[c.label, c.params["cell"], c.params["hidden_size"], *accuracy_columns(c),
-                               parameters.get(c.label), c.total_train_seconds(), c.status] for c in configs]},
-            "earlier_report": earlier_table(earlier)},
+                               parameters.get(c.label), c.total_train_seconds(), c.status] for c in configs]}},
         "run_notes": run_notes(configs),
         "seeds": seed_count(own), "epochs": params["epochs"],
         "samples_per_epoch": params["samples_per_epoch"],
