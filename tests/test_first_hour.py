@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import copy_build, run_cli
 
 
 @pytest.mark.slow
@@ -25,3 +25,24 @@ def test_notes_written_by_init_are_in_the_next_render_and_words_need_no_force(sm
 
     result = run_cli("render", "--set", "cnn.learning_rates=[0.5]", cwd=folder, env=env)
     assert result.returncode == 2 and "--force" in result.stderr   # results would change: still refused
+
+
+@pytest.mark.slow
+def test_rerunning_one_section_never_hands_in_half_a_report(smoke_build, tmp_path):
+    from report.build import sections_in
+
+    output = copy_build(smoke_build, tmp_path)
+    env = {"MKREPORT_CACHE_DIR": str(smoke_build["cache"])}
+    common = ["--profile", "smoke", "--data-dir", smoke_build["data_dir"], "--output", output]
+    more = tmp_path / "more.toml"
+    more.write_text("[cnn]\nlearning_rates = [1e-2, 1e-3, 1e-4, 5e-2]\noptimizers = [\"adam\"]\n")
+    result = run_cli("cnn", *common, "--config", more, env=env)
+    assert result.returncode == 0, result.stderr
+    assert sections_in(output / "report.html") >= {"cnn", "visualize", "deconvnet", "rnn", "compare"}
+
+    before = (output / "report.html").read_bytes()
+    other = tmp_path / "other.toml"   # the RNN grid changes too: `mkreport cnn` cannot render it
+    other.write_text("[cnn]\nlearning_rates = [1e-2, 5e-2]\noptimizers = [\"adam\"]\n[rnn]\nhidden_sizes = [32]\n")
+    result = run_cli("cnn", *common, "--config", other, env=env)
+    assert result.returncode == 1 and "would lack rnn" in result.stderr and "are kept" in result.stderr
+    assert (output / "report.html").read_bytes() == before
