@@ -64,3 +64,43 @@ def test_a_store_file_damaged_with_its_old_size_and_time_is_not_up_to_date(smoke
     os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     result = run_cli("all", "--output", output, "--data-dir", smoke_build["data_dir"], env=env)
     assert "up to date" not in result.stdout and "trained 1 run(s)" in result.stdout, result.stderr
+
+
+@pytest.mark.slow
+def test_a_real_tensorboard_lists_every_sections_hparams_with_their_domains(smoke_build, tmp_path):
+    """Served by TensorBoard itself, its HParams dashboard's experiment (what the columns come from)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    output = smoke_build["output"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(output / "tensorboard"),
+                               "--host", "127.0.0.1", "--port", str(port), "--load_fast", "false"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    try:
+        experiment, deadline = None, time.time() + 90
+        while time.time() < deadline:
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/data/plugin/hparams/experiment",
+                                                 data=b'{"experimentName": ""}', method="POST",
+                                                 headers={"Content-Type": "application/json"})
+                experiment = json.loads(urllib.request.urlopen(request, timeout=5).read())
+                if experiment.get("hparamInfos"):
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert experiment and experiment.get("hparamInfos"), experiment
+    domains = {info["name"]: info.get("domainDiscrete", []) for info in experiment["hparamInfos"]}
+    assert {"cell", "hidden_size", "optimizer", "learning_rate", "section"} <= set(domains)
+    assert set(domains["optimizer"]) >= {"sgd", "adam", "adagrad"}
+    assert set(domains["cell"]) == {"rnn", "lstm", "gru"}

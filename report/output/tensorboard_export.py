@@ -4,8 +4,8 @@ Written from the store at build time, so cached runs, runs trained on Ray and ru
 this existed all appear. Each run gets its per-evaluation train and test loss and accuracy
 (step = training samples seen), its train loss and accuracy every log_every_steps batches,
 and its hyperparameters for the HParams dashboard (with the seed
-as an hparam and the final test accuracy as the metric); each section folder gets the HParams
-experiment config of its grid. The best CIFAR10 LeNet5 run (best configuration, best seed: the
+as an hparam and the final test accuracy as the metric); the log directory gets one HParams
+experiment config with every section's hparams and their domains. The best CIFAR10 LeNet5 run (best configuration, best seed: the
 network the visualize section shows) also gets its conv1 filters as an image at initialisation and
 after every epoch (the Images tab's step slider). The events are written with TensorBoard's own protos and writer
 (tensorboard.plugins.hparams, tensorboard.summary.writer): no TensorFlow import at render time.
@@ -86,20 +86,22 @@ def write_run(root: Path, section: str, record: dict) -> bool:
     return True
 
 
-def write_section_config(root: Path, section: str, records: list[dict]) -> None:
-    """The HParams experiment config of a section's grid: every hparam with its values, and the metrics."""
+def write_experiment_config(root: Path, records_by_section: dict[str, list[dict]]) -> None:
+    """One HParams experiment for the whole log directory: every hparam of every section with its
+    real domain (TensorBoard shows one experiment config per directory it opens; one per section
+    folder made it show one section's columns only)."""
     from tensorboard.plugins.hparams import summary_v2
 
     values: dict[str, set] = {}
-    for record in records:
-        for key, value in hparams_of(record).items():
-            values.setdefault(key, set()).add(value)
+    for section, records in records_by_section.items():
+        for record in records:
+            for key, value in {"section": section, **hparams_of(record)}.items():
+                values.setdefault(key, set()).add(value)
     hparams = [summary_v2.HParam(key, summary_v2.Discrete(sorted(found))) for key, found in values.items()]
     metrics = [summary_v2.Metric(tag, display_name=tag) for tag in ("test/accuracy", "test/loss", "train/loss")]
-    folder = root / section
-    for old in folder.glob("events.out.tfevents.*"):
-        old.unlink()
-    _write(folder, [_summary_event(summary_v2.hparams_config_pb(hparams, metrics), 0.0)])
+    for old in [*root.glob("events.out.tfevents.*"), *root.glob("*/events.out.tfevents.*")]:
+        old.unlink()   # this config, and the per-section ones earlier builds wrote
+    _write(root, [_summary_event(summary_v2.hparams_config_pb(hparams, metrics), 0.0)])
 
 
 FILTERS_TAG = "conv1/filters"
@@ -166,13 +168,14 @@ def export(output: Path, records_by_section: dict[str, list[dict]], best_filters
     """Event files for every section's stored runs (failed runs have no curve and are left out);
     best_filters = (the best CIFAR10 run's record, its conv1 snapshots) adds the filter image."""
     root = Path(output) / FOLDER
-    for section, records in records_by_section.items():
-        finished = [r for r in records if r["metrics"]]
-        if not finished:
-            continue
-        for record in finished:
+    finished = {section: [r for r in records if r["metrics"]] for section, records in records_by_section.items()}
+    finished = {section: records for section, records in finished.items() if records}
+    for section, records in finished.items():
+        for record in records:
             write_run(root, section, record)
-        write_section_config(root, section, finished)
+    if finished:
+        root.mkdir(parents=True, exist_ok=True)
+        write_experiment_config(root, finished)
     if best_filters is not None:
         write_filters(root, "cnn", *best_filters)
     return root
