@@ -39,8 +39,14 @@ def build_model(params: dict) -> keras.Model:
     return build_rnn(params["cell"], params["hidden_size"])
 
 
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    # sgd is plain gradient descent: no momentum, as the assignment asks.
-    return {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
-            "adagrad": keras.optimizers.Adagrad}[name](learning_rate=learning_rate)
+def make_optimizer(name: str, learning_rate: float, momentum: float = 0.0) -> keras.optimizers.Optimizer:
+    """sgd is plain gradient descent (no momentum, as the assignment's baseline); momentum is SGD with
+    momentum, nesterov SGD with Nesterov momentum, rmsprop RMSProp with momentum (0: none)."""
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=learning_rate)
+    if name in ("momentum", "nesterov"):
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=name == "nesterov")
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=learning_rate, momentum=momentum)
+    return {"adam": keras.optimizers.Adam, "adagrad": keras.optimizers.Adagrad}[name](learning_rate=learning_rate)
 

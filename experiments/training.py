@@ -265,7 +265,7 @@ def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int
     from .models import build_model, make_optimizer
 
     model = build_model(params)
-    model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
+    model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"], params.get("momentum", 0.0)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     test_rows = fixed_test_subset(data, params["test_samples"])

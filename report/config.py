@@ -11,11 +11,11 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
+from experiments.names import CELLS, OPTIMIZERS  # no Keras import
+
 from .errors import ConfigError
 
 PROFILES = ("full", "quick", "smoke")
-OPTIMIZERS = ("sgd", "adam", "adagrad")
-CELLS = ("rnn", "lstm", "gru")
 PRECISIONS = ("float32", "bfloat16")
 # Keys a profile may change: budgets, never which configurations form a grid.
 BUDGET_KEYS = ("epochs", "samples_per_epoch", "test_samples", "curve_test_samples", "seeds", "log_every_steps")
@@ -85,6 +85,12 @@ def _learning_rates(value):
     return None
 
 
+def _momentum(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        return "a number from 0 up to (not including) 1"
+    return None
+
+
 def _boolean(value):
     return None if isinstance(value, bool) else "true or false"
 
@@ -99,6 +105,7 @@ SCHEMA = {
     "cnn": {
         "optimizers": _nonempty_list(_choice(OPTIMIZERS), "optimizers (" + ", ".join(OPTIMIZERS) + ")"),
         "learning_rates": _learning_rates,
+        "momentum": _nonempty_list(_momentum, "momentum values from 0 up to (not including) 1"),
         "epochs": _whole(1),
         "batch_size": _whole(1),
         "samples_per_epoch": _whole(1),
@@ -122,7 +129,9 @@ SCHEMA = {
     "rnn": {
         "cells": _nonempty_list(_choice(CELLS), "cells (" + ", ".join(CELLS) + ")"),
         "hidden_sizes": _nonempty_list(_whole(1), "whole numbers ≥ 1"),
-        "learning_rate": _positive_number,
+        "optimizers": _nonempty_list(_choice(OPTIMIZERS), "optimizers (" + ", ".join(OPTIMIZERS) + ")"),
+        "learning_rates": _learning_rates,
+        "momentum": _nonempty_list(_momentum, "momentum values from 0 up to (not including) 1"),
         "batch_size": _whole(1),
         "epochs": _whole(1),
         "samples_per_epoch": _whole(1),

@@ -22,7 +22,7 @@ import numpy as np
 FOLDER = "tensorboard"
 METRICS = {"train/loss": "train_loss", "train/accuracy": "train_accuracy",
            "test/loss": "test_loss", "test/accuracy": "test_accuracy"}
-HPARAM_KEYS = ("optimizer", "learning_rate", "cell", "hidden_size", "batch_size", "epochs", "samples_per_epoch")
+HPARAM_KEYS = ("optimizer", "momentum", "learning_rate", "cell", "hidden_size", "batch_size", "epochs", "samples_per_epoch")
 
 
 def run_folder(root: Path, section: str, record: dict) -> Path:

@@ -23,6 +23,24 @@ class RunSpec:
         return f"{self.section}/{self.label}/seed={self.seed}"
 
 
+def optimizer_label(params: dict) -> str:
+    """How a configuration's optimizer is named in labels: 'adam', 'momentum 0.9', 'rmsprop, momentum 0.5'."""
+    name = params["optimizer"]
+    if "momentum" not in params:
+        return name
+    return f"momentum {params['momentum']:g}" if name == "momentum" else f"{name}, momentum {params['momentum']:g}"
+
+
+def optimizer_grid(section: dict) -> list[dict]:
+    """Each optimizer of a config table with each momentum value where one applies (momentum,
+    nesterov, rmsprop); the others once, with no momentum in their params: no duplicate runs."""
+    from experiments.names import TAKES_MOMENTUM
+
+    return [{"optimizer": name, **({"momentum": m} if name in TAKES_MOMENTUM else {})}
+            for name in section["optimizers"]
+            for m in (section["momentum"] if name in TAKES_MOMENTUM else [None])]
+
+
 def format_rate(value: float) -> str:
     return f"{value:g}"
 

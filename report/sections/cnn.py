@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..stats.claims import Claim, fmt_interval, fmt_spread
-from ..stats.findings import OPTIMIZER_NAMES, accuracy_cell, names, outcome, ranking, run_notes
-from ..results.runs import RunSpec, format_rate, precision_label, seeded, with_precision
+from ..stats.findings import accuracy_cell, optimizer_words, names, outcome, ranking, run_notes
+from ..results.runs import (RunSpec, format_rate, optimizer_grid, optimizer_label, precision_label, seeded,
+                            with_precision)
 from ..stats.statistics import chance_threshold
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
@@ -19,9 +20,9 @@ def runs(config: dict) -> list[RunSpec]:
     budget = {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples", "log_every_steps")}
     budget["curve_test_samples"] = section["test_samples"]  # 1,000 test images: all of them every epoch
     precision = with_precision(section["precision"])
-    grid = [(f"{optimizer}, lr={format_rate(rate)}{precision_label(section['precision'])}",
-             {"model": "lenet5", "optimizer": optimizer, "learning_rate": rate, **budget, **precision})
-            for optimizer in section["optimizers"] for rate in section["learning_rates"]]
+    grid = [(f"{optimizer_label(optimizer)}, lr={format_rate(rate)}{precision_label(section['precision'])}",
+             {"model": "lenet5", **optimizer, "learning_rate": rate, **budget, **precision})
+            for optimizer in optimizer_grid(section) for rate in section["learning_rates"]]
     return seeded("cnn", grid, section["seeds"], "cifar10", keep_weights=True)
 
 
@@ -30,9 +31,9 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     configs = by_config(own)
     test_images = images_tested(own)
     threshold = chance_threshold(test_images)
-    optimizers = list(dict.fromkeys(r["params"]["optimizer"] for r in own))
+    optimizers = list(dict.fromkeys(optimizer_label(r["params"]) for r in own))
     rates = list(dict.fromkeys(r["params"]["learning_rate"] for r in own))
-    by_params = {(s.params["optimizer"], s.params["learning_rate"]): s for s in configs}
+    by_params = {(optimizer_label(s.params), s.params["learning_rate"]): s for s in configs}
     table = np.full((len(optimizers), len(rates)), np.nan)
     cells = np.empty(table.shape, dtype=object)
     for i, optimizer in enumerate(optimizers):
@@ -50,9 +51,10 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "claims": [claim for claim in [ranking(configs, family="the CIFAR10 grid")] if claim] + outcome_claims(configs, threshold, test_images)
         + rate_claims(configs),
         "tables": {
-            "grid": {"columns": ["configuration", "optimizer", "learning_rate", *ACCURACY_COLUMNS,
+            "grid": {"columns": ["configuration", "optimizer", "momentum", "learning_rate", *ACCURACY_COLUMNS,
                                  "train_accuracy_mean", "state"],
-                     "rows": [[c.label, c.params["optimizer"], c.params["learning_rate"], *accuracy_columns(c),
+                     "rows": [[c.label, c.params["optimizer"], c.params.get("momentum", ""), c.params["learning_rate"],
+                               *accuracy_columns(c),
                                c.spread("train_accuracy").mean, c.status] for c in configs]}},
         "run_notes": run_notes(configs),
         "seeds": seed_count(own), "epochs": params["epochs"],
@@ -149,15 +151,16 @@ def rate_claims(configs) -> list[Claim]:
     claims = []
     groups: dict[str, list] = {}
     for config in configs:
-        groups.setdefault(config.params["optimizer"], []).append(config)
+        groups.setdefault(optimizer_label(config.params), []).append(config)
     if len(groups) == 1:
         return []   # one optimizer: the grid's ranking already is its learning rates' ranking
     for name, members in groups.items():
         if len(members) < 2:
             continue
-        claim = ranking(members, f"{OPTIMIZER_NAMES[name]} learning rate", family=f"{name}'s learning rates")
+        spoken = optimizer_words(members[0].params)
+        claim = ranking(members, f"{spoken} learning rate", family=f"{name}'s learning rates")
         if claim is None:
-            claims.append(Claim(f"{OPTIMIZER_NAMES[name].capitalize()} produced no finished run.", "failed",
+            claims.append(Claim(f"{spoken[0].upper() + spoken[1:]} produced no finished run.", "failed",
                                 {m.label: [] for m in members}))
         else:
             claims.append(claim)

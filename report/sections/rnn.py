@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..stats.claims import Claim, fmt, fmt_interval
 from ..stats.findings import accuracy_cell, ranking, ranking_of, run_notes, seconds
-from ..results.runs import RunSpec, precision_label, seeded, with_precision
+from ..results.runs import RunSpec, format_rate, optimizer_grid, optimizer_label, precision_label, seeded, with_precision
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
 TITLE = "A recurrent network on MNIST"
@@ -18,11 +18,21 @@ def budget(config: dict) -> dict:
 
 
 def runs(config: dict) -> list[RunSpec]:
+    """cell × hidden size × optimizer (with its momentum values) × learning rate. Labels name an optimizer
+    or a rate only when the grid has several: the default grid's labels are 'lstm, 128 units'."""
     section = config["rnn"]
-    grid = [(f"{cell}, {hidden} units{precision_label(section['precision'])}",
-             {"model": "rnn", "cell": cell, "hidden_size": hidden, "optimizer": "adam",
-              "learning_rate": section["learning_rate"], **budget(config), **with_precision(section["precision"])})
-            for cell in section["cells"] for hidden in section["hidden_sizes"]]
+    optimizers = optimizer_grid(section)
+
+    def label(cell, hidden, optimizer, rate):
+        return (f"{cell}, {hidden} units" + (f", {optimizer_label(optimizer)}" if len(optimizers) > 1 else "")
+                + (f", lr={format_rate(rate)}" if len(section["learning_rates"]) > 1 else "")
+                + precision_label(section["precision"]))
+
+    grid = [(label(cell, hidden, optimizer, rate),
+             {"model": "rnn", "cell": cell, "hidden_size": hidden, **optimizer, "learning_rate": rate,
+              **budget(config), **with_precision(section["precision"])})
+            for cell in section["cells"] for hidden in section["hidden_sizes"]
+            for optimizer in optimizers for rate in section["learning_rates"]]
     return seeded("rnn", grid, section["seeds"], "mnist")
 
 
@@ -39,38 +49,61 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "train_time": seconds(s.total_train_seconds())} for s in configs],
         "claims": [claim for claim in [ranking(configs, family="the RNN grid")] if claim] + cell_claims(configs),
         "tables": {
-            "grid": {"columns": ["configuration", "cell", "hidden_size", *ACCURACY_COLUMNS, "parameters",
-                                 "train_seconds_mean", "state"],
-                     "rows": [[c.label, c.params["cell"], c.params["hidden_size"], *accuracy_columns(c),
+            "grid": {"columns": ["configuration", "cell", "hidden_size", "optimizer", "momentum", "learning_rate",
+                                 *ACCURACY_COLUMNS, "parameters", "train_seconds_mean", "state"],
+                     "rows": [[c.label, c.params["cell"], c.params["hidden_size"], c.params["optimizer"],
+                               c.params.get("momentum", ""), c.params["learning_rate"], *accuracy_columns(c),
                                parameters.get(c.label), c.total_train_seconds(), c.status] for c in configs]}},
         "run_notes": run_notes(configs),
         "seeds": seed_count(own), "epochs": params["epochs"],
         "samples_per_epoch": params["samples_per_epoch"],
         "samples_seen": params["epochs"] * params["samples_per_epoch"],
-        "batch_size": params["batch_size"], "log_every_steps": params.get("log_every_steps", "—"), "learning_rate": f"{params['learning_rate']:g}",
+        "batch_size": params["batch_size"], "log_every_steps": params.get("log_every_steps", "—"), "training": training_words(configs),
         "test_samples": images_tested(own), "curve_test_samples": images_tested(own, last=False),
         "train_size": next((r["train_images"] for r in own if "train_images" in r), None),
     }
 
 
+def training_words(configs) -> str:
+    """'Adam at learning rate 0.001', or the grid's optimizers and rates when they vary."""
+    from ..stats.findings import names, optimizer_words
+
+    optimizers = list(dict.fromkeys(optimizer_words(c.params) for c in configs))
+    rates = list(dict.fromkeys(format_rate(c.params["learning_rate"]) for c in configs))
+    return (f"{names(optimizers)} at learning rate{'s' if len(rates) > 1 else ''} {names(rates)}"
+            + (" (a grid axis each)" if len(optimizers) > 1 or len(rates) > 1 else ""))
+
+
+def _setting(config) -> tuple:
+    """Everything but cell and hidden size that tells two configurations apart: the question's context."""
+    params = config.params
+    return (optimizer_label(params) if "optimizer" in params else "", params.get("learning_rate"))
+
+
 def cell_claims(configs) -> list[Claim]:
-    """The cells compared at each hidden size (never seeds of different sizes pooled into one sample),
-    then each cell's sizes step by step; each comparison is one family."""
+    """The cells compared at each hidden size (and optimizer and rate, where those vary) — never seeds
+    of different sizes pooled into one sample — then each cell's sizes step by step; each comparison
+    is one family."""
     claims = []
-    cells = list(dict.fromkeys(c.params["cell"] for c in configs))
-    sizes = sorted({c.params["hidden_size"] for c in configs})
-    if len(cells) > 1:
-        for size in sizes:
-            at_size = {CELL_NAMES[c.params["cell"]]: c.final_values() for c in configs
-                       if c.params["hidden_size"] == size and c.done}
-            claim = ranking_of(at_size, f"cell at {size} units", family=f"cells at {size} units") if len(at_size) > 1 else None
-            if claim:
-                claims.append(claim)
-    for cell in cells:
-        members = sorted((c for c in configs if c.params["cell"] == cell and c.done),
-                         key=lambda c: c.params["hidden_size"])
-        if len(members) >= 2:
-            claims.append(size_trend(CELL_NAMES[cell], members))
+    settings = list(dict.fromkeys(_setting(c) for c in configs))
+    several = len(settings) > 1
+    for setting in settings:
+        members = [c for c in configs if _setting(c) == setting]
+        where = f", {setting[0]}, lr={format_rate(setting[1])}" if several else ""
+        cells = list(dict.fromkeys(c.params["cell"] for c in members))
+        if len(cells) > 1:
+            for size in sorted({c.params["hidden_size"] for c in members}):
+                at_size = {CELL_NAMES[c.params["cell"]]: c.final_values() for c in members
+                           if c.params["hidden_size"] == size and c.done}
+                claim = (ranking_of(at_size, f"cell at {size} units{where}", family=f"cells at {size} units{where}")
+                         if len(at_size) > 1 else None)
+                if claim:
+                    claims.append(claim)
+        for cell in cells:
+            sized = sorted((c for c in members if c.params["cell"] == cell and c.done),
+                           key=lambda c: c.params["hidden_size"])
+            if len(sized) >= 2:
+                claims.append(size_trend(CELL_NAMES[cell] + where, sized))
     return claims
 
 

@@ -12,7 +12,17 @@ from .families import best_set
 from .states import DIVERGED, FAILED
 
 # How sentences name the optimizers.
-OPTIMIZER_NAMES = {"sgd": "plain gradient descent", "adam": "Adam", "adagrad": "Adagrad"}
+OPTIMIZER_NAMES = {"sgd": "plain gradient descent", "momentum": "gradient descent with momentum",
+                   "nesterov": "gradient descent with Nesterov momentum", "adam": "Adam", "adagrad": "Adagrad",
+                   "rmsprop": "RMSProp"}
+
+
+def optimizer_words(params: dict) -> str:
+    """'Adam', 'gradient descent with momentum 0.9', 'RMSProp with momentum 0.5'."""
+    words = OPTIMIZER_NAMES[params["optimizer"]]
+    if "momentum" not in params:
+        return words
+    return f"{words} {params['momentum']:g}" if params["optimizer"] != "rmsprop" else f"{words} with momentum {params['momentum']:g}"
 
 def ranking(configs, what: str = "configuration", family: str | None = None) -> Claim | None:
     """Which configurations could be the best, tested as one family against seed noise."""

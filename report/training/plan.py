@@ -95,7 +95,7 @@ def _timed(params: dict, data, batches: int) -> Speed:
     y = data.y_train[: size * batches]
     started = time.perf_counter()
     model = build_model(params)
-    model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
+    model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"], params.get("momentum", 0.0)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     model.fit(x[:size], y[:size], batch_size=size, verbose=0)
     model.evaluate(x[:size], y[:size], batch_size=EVAL_BATCH, verbose=0)
