@@ -9,6 +9,7 @@ import base64
 import csv
 import io
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,6 +44,7 @@ def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool 
     from .training.progress import Console
 
     console = Console(stream)
+    ws.started = time.monotonic()   # the appendix says how long this command took to write the report
     try:
         return _build(ws, names, train, strict, force, fail_fast, executor, console)
     finally:
@@ -227,7 +229,8 @@ def write(ws: Workspace, parts: list[dict], warn=None) -> tuple[Path, Path]:
     context = {
         "title": report["title"], "author": report["author"], "course": report["course"],
         "date": report["date"] or date.today().isoformat(), "profile": ws.config["profile"], "sections": contexts,
-        "notes": notes, "provenance": provenance.build(ws.config["profile"], run_records, analysis_keys),
+        "notes": notes, "provenance": provenance.build(ws.config["profile"], run_records, analysis_keys,
+                                                          time.monotonic() - getattr(ws, "started", time.monotonic())),
         "build_keys": " ".join(keys), "appendix_number": len(contexts) + 1,
     }
     extra = [part["section"].templates for part in parts if part["section"].templates]

@@ -296,3 +296,20 @@ def test_per_step_train_points_average_to_each_epochs_train_loss(smoke_build):
             points = [p["train_loss"] for p in record["steps"]
                       if (epoch["epoch"] - 1) * per_epoch < p["samples_seen"] <= epoch["epoch"] * per_epoch]
             assert sum(points) / len(points) == pytest.approx(epoch["train_loss"], rel=1e-4)
+
+
+@pytest.mark.slow
+def test_the_appendix_names_no_path_of_the_building_machine_and_its_own_times(smoke_build):
+    html = (smoke_build["output"] / "report.html").read_text()
+    assert str(smoke_build["data_dir"]) not in html and str(smoke_build["output"]) not in html
+    assert "CIFAR10.zip, from a local data folder" in html and "mnist.npz, from a local data folder" in html
+    assert "The command that wrote this report ran for" in html and "wall-clock span" in html
+    assert "The runs were trained with keras" in html
+
+
+@pytest.mark.slow
+def test_the_report_has_no_parenthesised_plurals(smoke_build):
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(smoke_build["output"] / "report.pdf").pages)
+    assert "(s)" not in text and "(es)" not in text

@@ -46,3 +46,63 @@ def test_rerunning_one_section_never_hands_in_half_a_report(smoke_build, tmp_pat
     result = run_cli("cnn", *common, "--config", other, env=env)
     assert result.returncode == 1 and "would lack rnn" in result.stderr and "are kept" in result.stderr
     assert (output / "report.html").read_bytes() == before
+
+
+def test_a_users_templates_or_experiments_folder_does_not_replace_mkreports_own(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "templates").mkdir()                       # a student's own templates folder
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "__init__.py").write_text("raise ImportError('the student experiments')\n")
+    script = ("import report, templates, experiments, experiments.data\n"
+              "from importlib import resources\n"
+              "print(templates.__file__); print(experiments.__file__)\n"
+              "print(resources.files('templates').joinpath('report.html').is_file())\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split()
+    assert str(tmp_path) not in lines[0] and str(tmp_path) not in lines[1] and lines[2] == "True"
+
+
+def test_a_run_param_that_nothing_reads_is_refused(tmp_path):
+    from report.config import load_config
+    from report.errors import ConfigError
+    from report.results.runs import RunSpec
+    from report.results.workspace import Workspace
+    from report.sections import SECTIONS, Section
+
+    class Extra:   # a section whose run carries a key no model or training reads
+        __name__ = "extra"
+        TITLE = "extra"
+
+        @staticmethod
+        def runs(config):
+            return [RunSpec("extra", "lenet, dropout 0", 0, {"model": "lenet5", "dropout": 0.0}, "cifar10")]
+
+    ws = Workspace(load_config(None, "smoke"), tmp_path / "output", None, (*SECTIONS, Section("extra", Extra)))
+    with pytest.raises(ConfigError, match="params dropout are read by nothing"):
+        ws.planned([ws.section("extra")])
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_gets_one_clear_error_not_a_restart_loop(tmp_path, data_dir):
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "build.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from report.build import build_report\n"
+        "from report.config import load_config\n"
+        "from report.results.workspace import Workspace\n"
+        "from report.sections import SECTIONS\n"
+        "from report.training.execute import Executor\n"
+        f"ws = Workspace(load_config(None, 'smoke'), Path('out'), Path({str(data_dir)!r}), SECTIONS)\n"
+        "build_report(ws, ['cnn'], executor=Executor(jobs=2))\n")
+    started = time.time()
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={**__import__("os").environ, "MKREPORT_CACHE_DIR": str(tmp_path / "c")})
+    assert result.returncode != 0 and 'if __name__ == "__main__":' in result.stderr
+    assert result.stderr.count("restarting the workers") == 0 and time.time() - started < 240

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NoResults, Unavailable
+from ..errors import ConfigError, NoResults, Unavailable
 from ..stats.states import CORRUPT, DONE, STALE
 from .runs import RunSpec, index_by_run, run_key, run_state
 from .store import CorruptResult, Store, make_key
@@ -65,10 +65,17 @@ class Workspace:
         return self._datasets[name]
 
     def planned(self, sections=None) -> list[tuple[RunSpec, str]]:
-        """(spec, key) of every training run the given sections own, in report order."""
-        return [(spec, run_key(spec, self.dataset(spec.dataset).checksum))
-                for section in (self.sections if sections is None else sections)
-                for spec in section.runs(self.config)]
+        """(spec, key) of every training run the given sections own, in report order. A run whose params
+        hold a key that nothing reads is refused (it would be hashed into the key, and ignored)."""
+        from experiments.names import RUN_PARAMS
+
+        specs = [spec for section in (self.sections if sections is None else sections) for spec in section.runs(self.config)]
+        for spec in specs:
+            unknown = sorted(set(spec.params) - RUN_PARAMS)
+            if unknown:
+                raise ConfigError(f"run {spec.run_id}: params {', '.join(unknown)} are read by nothing "
+                                  f"(a run's params may hold {', '.join(sorted(RUN_PARAMS))})")
+        return [(spec, run_key(spec, self.dataset(spec.dataset).checksum)) for spec in specs]
 
     def records(self, section_name: str) -> list[dict]:
         """Current records of a section's runs; MkreportError naming the command if any is missing."""

@@ -193,6 +193,15 @@ def _train_parallel(ws, todo, jobs, progress, logs=None, gpus=()):
         except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped early (--fail-fast)
             pool.close(wait=False)
             raise
+        if pool.broken and not finished and not pool.running:
+            # no worker lived long enough to start a run: restarting would fail the same way, forever
+            pool.close(wait=False)
+            from ..errors import MkreportError
+
+            raise MkreportError("the worker processes died while starting, before any run began. If you call "
+                                "mkreport from a Python script, put the call under `if __name__ == \"__main__\":` "
+                                "(each worker starts by importing your script); otherwise run with --jobs 1 "
+                                "to see the error")
         dead = pool.dead_runs(remaining, finished) if pool.broken else []  # before close() kills the rest
         pool.close(wait=not pool.broken)
         for spec, key in dead:
