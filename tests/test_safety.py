@@ -204,3 +204,49 @@ def test_a_note_may_hold_a_github_table(tmp_path):
     (notes / "intro.md").write_text("| rate | accuracy |\n| --- | --- |\n| 1e-3 | 0.52 |\n")
     html = read_notes(notes, ["intro"])["intro"]
     assert "<table>" in html and "<td>0.52</td>" in html
+
+
+def test_the_report_pair_is_written_only_when_both_are_made(tmp_path, monkeypatch):
+    """A PDF that fails leaves the old report.html and report.pdf, not a new HTML beside an old PDF."""
+    from report.output import render
+    from report.results.store import Store
+
+    store = Store(tmp_path / "output")
+    store.write_output("report.html", "old html")
+    store.write_output("report.pdf", b"old pdf")
+    monkeypatch.setattr(render, "render_html", lambda *a, **k: "<html>new</html>")
+    monkeypatch.setattr(render, "pdf_bytes", lambda *a, **k: (_ for _ in ()).throw(OSError("PDF failed")))
+    with pytest.raises(OSError):
+        render.write_report(store, {})
+    assert (tmp_path / "output" / "report.html").read_text() == "old html"
+    assert (tmp_path / "output" / "report.pdf").read_bytes() == b"old pdf"
+
+
+@pytest.mark.slow
+def test_a_note_edited_while_the_report_is_written_is_caught_by_the_next_build(smoke_build, tmp_path, monkeypatch):
+    from report.build import build_report
+    from report.config import load_config
+    from report.output import render
+    from report.output.uptodate import is_up_to_date
+    from report.results.recorded import Settings, read_raw
+    from report.results.workspace import Workspace
+    from report.sections import SECTIONS
+
+    monkeypatch.setenv("MKREPORT_CACHE_DIR", str(smoke_build["cache"]))
+    output = copy_build(smoke_build, tmp_path)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "intro.md").write_text("first words\n")
+    settings = Settings(profile="smoke", data_dir=str(smoke_build["data_dir"]), notes=str(notes))
+    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"], SECTIONS, download=False,
+                   settings=settings)
+    original = render.write_report
+
+    def edited_meanwhile(*args, **kwargs):
+        (notes / "intro.md").write_text("second words, written while the PDF was made\n")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(render, "write_report", edited_meanwhile)
+    build_report(ws, train=False)
+    assert "first words" in (output / "report.html").read_text()
+    assert not is_up_to_date(ws, read_raw(output))   # the next render takes the second words
