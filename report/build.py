@@ -221,7 +221,8 @@ def write(ws: Workspace, parts: list[dict], warn=None) -> tuple[Path, Path]:
         for name, table in part["summary"].get("tables", {}).items():
             ws.store.write_output(f"tables/{part['name']}_{name}.csv", table_csv(table))
         contexts.append({"name": part["name"], "title": part["title"], "number": number,
-                         "data": part["summary"], "figures": embedded, "notes": notes.get(part["name"])})
+                         "data": part["summary"], "figures": embedded, "notes": notes.get(part["name"]),
+                         "figure_files": {name: f"figures/{part['name']}_{name}.png" for name in part["figures"]}})
     run_records = {part["name"]: part["records"][part["name"]] for part in parts if part["records"][part["name"]]}
     analysis_keys = {part["name"]: part["analysis"].key for part in parts if part["analysis"]}
     keys = sorted(r["key"] for records in run_records.values() for r in records) + sorted(analysis_keys.values())
@@ -234,7 +235,9 @@ def write(ws: Workspace, parts: list[dict], warn=None) -> tuple[Path, Path]:
         "build_keys": " ".join(keys), "appendix_number": len(contexts) + 1,
     }
     extra = [part["section"].templates for part in parts if part["section"].templates]
-    return write_report(ws.store, context, templates_folder(ws.settings, ws.config), extra, warn)
+    # report.md: the same report with its figures by relative path, for a repository page on GitHub
+    linked = dict(context, sections=[dict(c, figures=c["figure_files"]) for c in contexts])
+    return write_report(ws.store, context, templates_folder(ws.settings, ws.config), extra, warn, linked)
 
 
 def table_csv(table: dict) -> str:

@@ -35,7 +35,8 @@ def _writable_output(output: Path) -> Path:
 
 # What mkreport keeps in an output folder: folders (and the store's section folders), and files.
 FOLDERS = ("store", "logs", "tensorboard", "figures", "tables")
-FILES = (".mkreport.lock", "report.html", "report.pdf", "claims.json", "metrics.csv", "mkreport-build.json")
+FILES = (".mkreport.lock", "report.html", "report.pdf", "report.md", "claims.json", "metrics.csv",
+         "mkreport-build.json")
 
 
 def _check_layout(output: Path) -> None:

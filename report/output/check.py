@@ -79,6 +79,21 @@ def check_report(ws, rerun) -> list[str]:
     if pdf_path.stat().st_mtime < html_path.stat().st_mtime - 1:
         problems.append(f"report.pdf is older than report.html; run `{rerun('render')}`")
     problems += _check_pdf(pdf_path)
+    problems += _check_markdown(output, rerun)
+    return problems
+
+
+def _check_markdown(output, rerun) -> list[str]:
+    """report.md is there and every image it links is a file inside the output folder."""
+    path = output / "report.md"
+    if not path.is_file():
+        return [f"{path} is missing; run `{rerun('render')}`"]
+    root = output.resolve()
+    problems = []
+    for link in re.findall(r"!\[[^\]]*\]\(([^)\s]+)", path.read_text(encoding="utf-8")):
+        target = (root / link).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            problems.append(f"report.md links {link}, which is not a file in {output}; run `{rerun('render')}`")
     return problems
 
 

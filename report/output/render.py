@@ -30,7 +30,7 @@ def template_environment(user_folder: Path | None = None, extra_folders=()):
 
     environment = ImmutableSandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                                                 undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.filters["count"] = count   # {{ d.seeds|count("seed") }}: "1 seed", "3 seeds"
+    environment.filters["counted"] = count   # {{ d.seeds|counted("seed") }}: "1 seed", "3 seeds" (Jinja's own count is len)
     return environment
 
 
@@ -97,13 +97,30 @@ def pdf_bytes(html: str, base_url: str) -> tuple[bytes, list[str]]:
     return pdf, list(dict.fromkeys(refused))
 
 
-def write_report(store, context: dict, user_folder: Path | None = None, extra_folders=(), warn=None) -> tuple[Path, Path]:
-    """report.html and report.pdf; warn(line) is told of every URL the PDF renderer refused to fetch."""
+def markdown_of(html: str) -> str:
+    """GitHub-flavoured Markdown of a rendered report (headings, paragraphs, tables, image links):
+    markdownify, a maintained HTML-to-Markdown converter, rather than a second set of templates."""
+    import re
+
+    from markdownify import markdownify
+
+    html = re.sub(r"<(style|title|nav)\b.*?</\1>", "", html, flags=re.S)
+    text = markdownify(html, heading_style="ATX", bullets="-")
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def write_report(store, context: dict, user_folder: Path | None = None, extra_folders=(), warn=None,
+                 linked_context: dict | None = None) -> tuple[Path, Path]:
+    """report.html and report.pdf (and report.md from linked_context, whose figures are relative paths);
+    warn(line) is told of every URL the PDF renderer refused to fetch."""
     html = render_html(context, user_folder, extra_folders)
+    markdown = markdown_of(render_html(linked_context, user_folder, extra_folders)) if linked_context else None
     pdf, refused = pdf_bytes(html, str(store.output.resolve()) + "/")
     for url in refused:
         if warn:
             warn(f"warning: not fetched for the PDF (the report embeds what it shows): {url[:200]}")
     # both made before either is written: a failed or stopped PDF leaves the old pair, not a new HTML beside an old PDF
     html_path = store.write_output("report.html", html)
+    if markdown is not None:
+        store.write_output("report.md", markdown)
     return html_path, store.write_output("report.pdf", pdf)

@@ -25,7 +25,7 @@ HASH_CACHE = ".mkreport-hashes.json"
 # what draws, renders and trains: an upgrade of any of them is a reason to build again
 LIBRARIES = ("tensorflow", "keras", "numpy", "scipy", "matplotlib", "jinja2", "weasyprint", "markdown-it-py",
              "tensorboard", "pillow", "pypdf")
-OUTPUTS = ("report.html", "report.pdf", "claims.json", "metrics.csv")
+OUTPUTS = ("report.html", "report.pdf", "report.md", "claims.json", "metrics.csv")
 OUTPUT_FOLDERS = ("tables", "figures")
 DATA_NAMES = ("CIFAR10.zip", "CIFAR10", "mnist.npz", "cifar-10-python.tar.gz")
 

@@ -98,14 +98,18 @@ def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:
             if collapsed[config.label]:
                 continue
             loss = loss_path(config)
-            share = largest_share(config)
-            if loss is None or share is None:
+            shares = class_shares(config)
+            if loss is None or shares is None:
                 continue   # an older record without these numbers: nothing more is said
+            trend = "falling" if loss[1] < loss[0] else "not falling"
+            partly = [r["seed"] for r in config.done if seed_collapse(r)]
             claims.append(Claim(
-                f"{config.label} did not learn within this budget, without collapsing: its train loss went from "
-                f"{loss[0]:.3f} at the first logged step to {loss[1]:.3f} at the last (mean over seeds), and its most "
-                f"frequent predicted class takes {share:.0%} of the test images.", "not-learned",
-                {config.label: config.final_values()}))
+                f"{config.label} did not learn within this budget: its train loss went from {loss[0]:.3f} at the first "
+                f"logged step to {loss[1]:.3f} at the last (mean over seeds; {trend}), its most frequent predicted "
+                f"class takes {', '.join(f'{s:.0%}' for s in shares)} of the test images (by seed), and its test "
+                "accuracy still changed between its last two evaluations"
+                + (f" in every seed but {', '.join(map(str, partly))}, whose output is constant" if partly else "")
+                + ".", "not-learned", {config.label: config.final_values()}))
     for kind, text in (("diverged", "diverged: a loss became non-finite or exceeded 100 × ln 10"),
                        ("failed", "failed with an error (see the table)")):
         if groups.get(kind):
@@ -114,24 +118,32 @@ def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:
     return claims
 
 
+def seed_collapse(record: dict) -> tuple[int, float] | None:
+    """(class, share) when this seed's trained network predicts one class for at least COLLAPSE_SHARE
+    of the test images and its output stopped changing (the same test accuracy at its last two
+    evaluations: a constant output). An untrained network also predicts one class, but its accuracy
+    still moves; None for that, and for a record without prediction counts."""
+    counts = record.get("prediction_counts")
+    metrics = record["metrics"]
+    if not counts or not sum(counts) or len(metrics) < 2:
+        return None
+    top = max(range(len(counts)), key=counts.__getitem__)
+    share = counts[top] / sum(counts)
+    constant = metrics[-1]["test_accuracy"] == metrics[-2]["test_accuracy"]
+    return (top, share) if share >= COLLAPSE_SHARE and constant else None
+
+
 def collapse(config) -> list[tuple[int, int, float]] | None:
-    """(seed, class, share) per done seed when every one predicts a single class for at least
-    COLLAPSE_SHARE of the test images; None otherwise, or when a record lacks its prediction counts."""
-    found = []
-    for record in config.done:
-        counts = record.get("prediction_counts")
-        if not counts or not sum(counts):
-            return None
-        top = max(range(len(counts)), key=counts.__getitem__)
-        found.append((record["seed"], top, counts[top] / sum(counts)))
-    return found if found and all(share >= COLLAPSE_SHARE for _, _, share in found) else None
+    """(seed, class, share) per done seed when every seed collapsed (seed_collapse); None otherwise."""
+    found = [(record["seed"], *found) for record in config.done if (found := seed_collapse(record))]
+    return found if found and len(found) == len(config.done) else None
 
 
-def largest_share(config) -> float | None:
-    """The largest share of the test images one class takes in a seed's predictions, over the done seeds."""
+def class_shares(config) -> list[float] | None:
+    """Per done seed, the share of the test images its most frequent predicted class takes."""
     shares = [max(r["prediction_counts"]) / sum(r["prediction_counts"]) for r in config.done
               if r.get("prediction_counts") and sum(r["prediction_counts"])]
-    return max(shares) if shares and len(shares) == len(config.done) else None
+    return shares if shares and len(shares) == len(config.done) else None
 
 
 def loss_path(config) -> tuple[float, float] | None:

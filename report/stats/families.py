@@ -31,6 +31,11 @@ POWER = 0.80
 # set at 90 % accuracy (2 × 0.003), half of one for 1,000 images at 50 % (0.016): a difference below
 # it is within what re-drawing the test set moves, and below what a report would rank on.
 MARGIN = 0.01
+# A pair whose own seeds vary more than the family's pooled spread at this F-test level uses Welch's test.
+# Looser than ALPHA on purpose: with 2–3 seeds a real difference in spread is rarely significant, and
+# judging a noisy pair by its quieter neighbours is what lets false claims through (the benchmark's
+# unequal-variance scenario).
+FLAG = 0.25
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,14 @@ def _se_df(a: np.ndarray, b: np.ndarray, pooled: Pooled | None) -> tuple[float, 
     """Standard error of mean(a) − mean(b), and its degrees of freedom."""
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     if pooled is not None:
-        se = math.sqrt(pooled.variance * (1 / len(a) + 1 / len(b)))
-        if se ** 2 >= va + vb:   # the pair's own seeds vary less than the family's: the pooled error holds
-            return se, float(pooled.df)
-        # the pair varies more than the family pooled (a spread too few seeds could not flag): its own
-        # error, Welch's, so a noisy pair is never judged by its quieter neighbours' noise
+        own_df = len(a) + len(b) - 2
+        own = (a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)) / own_df
+        from scipy import stats
+
+        # the pooled error holds unless the pair's own seeds vary beyond what the family's spread allows
+        # (an F test at FLAG): then its own error, Welch's, so a noisy pair is not judged by quieter ones
+        if own <= pooled.variance * stats.f.ppf(1 - FLAG, own_df, pooled.df):
+            return math.sqrt(pooled.variance * (1 / len(a) + 1 / len(b))), float(pooled.df)
     se = math.sqrt(va + vb)
     if se < 1e-12:  # identical seeds (up to rounding in the mean): no spread to test against
         return 0.0, math.nan

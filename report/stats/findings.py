@@ -29,8 +29,15 @@ def ranking(configs, what: str = "configuration", family: str | None = None) -> 
     return ranking_of({c.label: c.final_values() for c in configs if c.done}, what, family)
 
 
-def _plural(word: str, count: int) -> str:
-    return word if count == 1 else (word[:-1] + "ies" if word.endswith("y") else word + "s")
+def _plural(phrase: str, count: int) -> str:
+    """'configuration' → 'configurations', 'Adam learning rate' → 'Adam learning rates', 'cell at 64 units'
+    → 'cells at 64 units' (the noun before ' at ' is the head)."""
+    if count == 1:
+        return phrase
+    head, at, rest = phrase.partition(" at ")
+    words = head.split(" ")
+    words[-1] = words[-1][:-1] + "ies" if words[-1].endswith("y") else words[-1] + "s"
+    return " ".join(words) + at + rest
 
 
 def ranking_of(samples: dict[str, list[float]], what: str, family: str | None = None) -> Claim | None:
