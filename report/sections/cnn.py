@@ -101,14 +101,14 @@ def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:
             shares = class_shares(config)
             if loss is None or shares is None:
                 continue   # an older record without these numbers: nothing more is said
-            trend = "falling" if loss[1] < loss[0] else "not falling"
-            partly = [r["seed"] for r in config.done if seed_collapse(r)]
+            falling = [r["seed"] for r in config.done if loss_falling(r)]
             claims.append(Claim(
                 f"{config.label} did not learn within this budget: its train loss went from {loss[0]:.3f} at the first "
-                f"logged step to {loss[1]:.3f} at the last (mean over seeds; {trend}), its most frequent predicted "
-                f"class takes {', '.join(f'{s:.0%}' for s in shares)} of the test images (by seed), and its test "
-                "accuracy still changed between its last two evaluations"
-                + (f" in every seed but {', '.join(map(str, partly))}, whose output is constant" if partly else "")
+                f"logged step to {loss[1]:.3f} at the last (mean over seeds)"
+                + (f", still falling in {'every seed' if len(falling) == len(config.done) else _seeds(falling)}"
+                   if falling else ", no longer falling")
+                + f"; its most frequent predicted class takes {', '.join(f'{s:.0%}' for s in shares)} of the test "
+                  "images (by seed)"
                 + ".", "not-learned", {config.label: config.final_values()}))
     for kind, text in (("diverged", "diverged: a loss became non-finite or exceeded 100 × ln 10"),
                        ("failed", "failed with an error (see the table)")):
@@ -118,25 +118,37 @@ def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:
     return claims
 
 
+LOSS_STILL_FALLING = 0.001   # the train loss fell by more than this over the second half of the logged steps
+
+
+def loss_falling(record: dict) -> bool | None:
+    """Whether the run's train loss still fell over the second half of its logged steps (None: too few)."""
+    points = [p["train_loss"] for p in record.get("steps") or []] or [m["train_loss"] for m in record["metrics"]]
+    if len(points) < 2:
+        return None
+    return points[-1] < points[len(points) // 2] - LOSS_STILL_FALLING
+
+
 def seed_collapse(record: dict) -> tuple[int, float] | None:
     """(class, share) when this seed's trained network predicts one class for at least COLLAPSE_SHARE
-    of the test images and its output stopped changing (the same test accuracy at its last two
-    evaluations: a constant output). An untrained network also predicts one class, but its accuracy
-    still moves; None for that, and for a record without prediction counts."""
+    of the test images and its train loss had stopped falling. An untrained network also predicts one
+    class, but its loss is still falling: that is a network that did not learn within the budget."""
     counts = record.get("prediction_counts")
-    metrics = record["metrics"]
-    if not counts or not sum(counts) or len(metrics) < 2:
+    if not counts or not sum(counts) or loss_falling(record) is not False:
         return None
     top = max(range(len(counts)), key=counts.__getitem__)
     share = counts[top] / sum(counts)
-    constant = metrics[-1]["test_accuracy"] == metrics[-2]["test_accuracy"]
-    return (top, share) if share >= COLLAPSE_SHARE and constant else None
+    return (top, share) if share >= COLLAPSE_SHARE else None
 
 
 def collapse(config) -> list[tuple[int, int, float]] | None:
     """(seed, class, share) per done seed when every seed collapsed (seed_collapse); None otherwise."""
     found = [(record["seed"], *found) for record in config.done if (found := seed_collapse(record))]
     return found if found and len(found) == len(config.done) else None
+
+
+def _seeds(seeds: list[int]) -> str:
+    return ("seed " if len(seeds) == 1 else "seeds ") + names(str(s) for s in seeds)
 
 
 def class_shares(config) -> list[float] | None:

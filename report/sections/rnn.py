@@ -137,7 +137,8 @@ def size_trend(cell_name: str, members) -> Claim:
             verdict = "not resolved"   # Holm's step-down is the family's test; Bonferroni alone is stricter
         verdicts.append(verdict)
         said = STEP_WORDS[verdict].format(margin=MARGIN)
-        p = f", adjusted p = {adjusted[name]:.3f}" if name in adjusted else ""
+        p = (f", adjusted p {'< 0.001' if adjusted[name] < 0.001 else f'= {adjusted[name]:.3f}'}"
+             if name in adjusted else "")
         unseen = (f"; a difference under {test.detectable:.3f} would go unseen"
                   if verdict == "not resolved" and test.detectable else "")
         words.append(f"{name} units: {said} ({fmt(low.final()[0])} → {fmt(high.final()[0])}{p}{unseen})")

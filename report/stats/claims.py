@@ -48,7 +48,9 @@ def count(n: int, word: str) -> str:
     """'1 seed', '3 seeds', '15 batches': the report never prints 'seed(s)'."""
     if n == 1:
         return f"1 {word}"
-    return f"{n:,} " + (word + "es" if word.endswith(("ch", "sh", "s", "x")) else word + "s")
+    last = word.split(" ")[-1]
+    plural = last + "es" if last.endswith(("tch", "sh", "ss", "x")) else last + "s"   # batches, epochs
+    return f"{n:,} " + " ".join([*word.split(" ")[:-1], plural])
 
 
 def fmt(value: float) -> str:

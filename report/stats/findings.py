@@ -29,6 +29,11 @@ def ranking(configs, what: str = "configuration", family: str | None = None) -> 
     return ranking_of({c.label: c.final_values() for c in configs if c.done}, what, family)
 
 
+def _p(value: float) -> str:
+    """'= 0.012', or '< 0.001' (never 'p = 0.000')."""
+    return "< 0.001" if value < 0.001 else f"= {value:.3f}"
+
+
 def _plural(phrase: str, count: int) -> str:
     """'configuration' → 'configurations', 'Adam learning rate' → 'Adam learning rates', 'cell at 64 units'
     → 'cells at 64 units' (the noun before ' at ' is the head)."""
@@ -68,7 +73,7 @@ def ranking_of(samples: dict[str, list[float]], what: str, family: str | None = 
     if result.best:
         largest = max(v.p_adjusted for v in result.below.values())
         return Claim(f"The best {what} is {describe(top, samples[top])}: every other {what} is below it beyond "
-                     f"seed noise ({test} pairs; largest adjusted p = {largest:.3f}).{aside}",
+                     f"seed noise ({test} pairs; largest adjusted p {_p(largest)}).{aside}",
                      "best", samples, test, None, "better", details, df=result.df, p_adjusted=largest,
                      family=family_json)
     count = len(result.candidates)
