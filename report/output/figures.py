@@ -95,6 +95,13 @@ def mosaic(tiles: np.ndarray, pad: int = 1, normalise: bool = True) -> np.ndarra
     return out
 
 
+def shared_scale(*groups: np.ndarray) -> list[np.ndarray]:
+    """Filters of several states on one grey scale: 0 → mid-grey, ± the largest |weight| of all of them
+    → white/black, so a filter that barely changed looks barely changed (as TensorBoard's image shows)."""
+    largest = max(float(np.abs(g).max()) for g in groups) or 1.0
+    return [0.5 + 0.5 * g / largest for g in groups]
+
+
 def filter_mosaic(filters: np.ndarray, cols: int, pad: int = 1, normalise: bool = True) -> np.ndarray:
     """filters (n, h, w) → rows of `cols` tiles (mosaic); a last row is filled with zero tiles."""
     rows = -(-len(filters) // cols)
@@ -104,12 +111,12 @@ def filter_mosaic(filters: np.ndarray, cols: int, pad: int = 1, normalise: bool 
 
 
 def image_panels(panels: list[tuple[str, np.ndarray]], cmap="gray", colorbar_label=None,
-                 width: float = 7.0, height: float = 3.2) -> bytes:
-    """Side-by-side images with titles; NaN pixels show white."""
+                 width: float = 7.0, height: float = 3.2, vmin=None, vmax=None) -> bytes:
+    """Side-by-side images with titles; NaN pixels show white. vmin/vmax: one scale for every panel."""
     figure, axes = plt.subplots(1, len(panels), figsize=(width, height))
     colour_map = plt.get_cmap(cmap).with_extremes(bad="white")
     for axis, (title, image) in zip(np.atleast_1d(axes), panels):
-        shown = axis.imshow(image, cmap=colour_map, interpolation="nearest")
+        shown = axis.imshow(image, cmap=colour_map, interpolation="nearest", vmin=vmin, vmax=vmax)
         axis.set_title(title, fontsize=9)
         axis.axis("off")
     if colorbar_label:

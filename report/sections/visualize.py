@@ -108,6 +108,8 @@ def figures(summary: dict) -> dict[str, bytes]:
     from ..output import figures as draw
 
     arrays = summary["arrays"]
+    conv1_init, conv1_trained = draw.shared_scale(arrays["conv1_init"], arrays["conv1_trained"])
+    conv2_init, conv2_trained = draw.shared_scale(arrays["conv2_init"], arrays["conv2_trained"])
     n2 = summary["conv2_shown"]
     cols2 = min(8, n2)
     images, maps1, maps2 = arrays["images"], arrays["maps_conv1"], arrays["maps_conv2"]
@@ -119,12 +121,12 @@ def figures(summary: dict) -> dict[str, bytes]:
     feature_maps = np.concatenate([np.concatenate([row, np.full((3, row.shape[1]), np.nan)]) for row in rows])
     return {
         "conv1_filters": draw.image_panels(
-            [("conv1 at initialisation", draw.filter_mosaic(arrays["conv1_init"], 8)),
-             ("conv1 trained", draw.filter_mosaic(arrays["conv1_trained"], 8))], cmap="gray"),
+            [("conv1 at initialisation", draw.filter_mosaic(conv1_init, 8, normalise=False)),
+             ("conv1 trained", draw.filter_mosaic(conv1_trained, 8, normalise=False))], cmap="gray", vmin=0, vmax=1),
         "conv2_filters": draw.image_panels(
-            [("conv2 at initialisation", draw.filter_mosaic(arrays["conv2_init"], cols2)),
-             ("conv2 trained", draw.filter_mosaic(arrays["conv2_trained"], cols2))],
-            cmap="gray", height=1.0 + 0.5 * -(-n2 // cols2)),
+            [("conv2 at initialisation", draw.filter_mosaic(conv2_init, cols2, normalise=False)),
+             ("conv2 trained", draw.filter_mosaic(conv2_trained, cols2, normalise=False))],
+            cmap="gray", height=1.0 + 0.5 * -(-n2 // cols2), vmin=0, vmax=1),
         "feature_maps": draw.image_panels(
             [("input | conv1 maps | conv2 maps (upsampled ×2)", feature_maps)], width=7.5,
             height=0.55 * len(images) + 0.6),
