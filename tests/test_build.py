@@ -313,3 +313,18 @@ def test_the_report_has_no_parenthesised_plurals(smoke_build):
 
     text = " ".join(page.extract_text() for page in PdfReader(smoke_build["output"] / "report.pdf").pages)
     assert "(s)" not in text and "(es)" not in text
+
+
+@pytest.mark.slow
+def test_report_md_links_only_files_of_the_output_and_check_catches_a_missing_one(smoke_build, tmp_path):
+    import re
+
+    output = copy_build(smoke_build, tmp_path)
+    markdown = (output / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)\s]+)", markdown)
+    assert links and all((output / link).is_file() for link in links) and "data:image" not in markdown
+    assert "## 1. Training LeNet5 on CIFAR10" in markdown and "| configuration |" in markdown and "| --- |" in markdown
+    assert cli(smoke_build, "check", output=output).returncode == 0
+    (output / links[0]).unlink()
+    result = cli(smoke_build, "check", output=output)
+    assert result.returncode == 1 and f"report.md links {links[0]}" in result.stderr

@@ -236,3 +236,23 @@ def test_runs_that_fell_back_to_the_cpu_beside_visible_gpus_are_said_once(small_
     train_missing(small_grid, CNN, executor=Executor(jobs=1, gpus=()), force=True, console=console)
     console.close()
     assert "warning:" not in stream.getvalue()  # no GPU visible: the CPU is expected
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_while_the_workers_start_is_never_lost(tmp_path, data_dir):
+    """The window right after 'training N run(s)', while the worker processes start: one Ctrl-C to the
+    process group ends the build (the attack needed a second one in 2 of 20 tries)."""
+    for attempt in range(3):
+        output, cache = tmp_path / f"output{attempt}", tmp_path / "cache"
+        process = start_training(output, data_dir, cache, jobs=2)
+        deadline = time.time() + 120
+        while not process.stderr.readline().startswith("training "):
+            assert time.time() < deadline and process.poll() is None
+        time.sleep(0.1 * attempt)   # a little later each time, still while the workers start
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("one Ctrl-C did not stop the build")
+        assert process.returncode == 130 and "Traceback" not in stderr

@@ -105,8 +105,20 @@ def markdown_of(html: str) -> str:
     from markdownify import markdownify
 
     html = re.sub(r"<(style|title|nav)\b.*?</\1>", "", html, flags=re.S)
-    text = markdownify(html, heading_style="ATX", bullets="-")
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    text = markdownify(html, heading_style="ATX", bullets="-", table_infer_header=True)
+    return re.sub(r"\n{3,}", "\n\n", _table_headers(text)).strip() + "\n"
+
+
+def _table_headers(text: str) -> str:
+    """GitHub shows a table only under a '| --- |' line after its first row; add it where missing."""
+    lines, out = text.split("\n"), []
+    for index, line in enumerate(lines):
+        out.append(line)
+        starts_table = line.startswith("|") and (index == 0 or not lines[index - 1].startswith("|"))
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if starts_table and not following.startswith("| ---") and not following.startswith("|---"):
+            out.append("|" + " --- |" * (line.count("|") - 1))
+    return "\n".join(out)
 
 
 def write_report(store, context: dict, user_folder: Path | None = None, extra_folders=(), warn=None,

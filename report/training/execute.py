@@ -264,14 +264,23 @@ class _WorkerPool:
 
         epochs = {spec.run_id: spec.params["epochs"] for spec, _ in todo}
         ended: set[str] = set()
-        # workers start with SIGINT ignored (a spawned Python keeps an ignored SIGINT ignored)
-        previous = self._signal.signal(self._signal.SIGINT, self._signal.SIG_IGN)
+        # Workers start with SIGINT blocked (a spawned process keeps its parent's signal mask), so a Ctrl-C
+        # reaches only this process. Blocked, not ignored: a Ctrl-C that arrives while they start is held,
+        # and delivered here when the mask is restored, instead of being lost.
+        sigmask = getattr(self._signal, "pthread_sigmask", None)
+        if sigmask is not None:
+            previous = sigmask(self._signal.SIG_BLOCK, {self._signal.SIGINT})
+        else:  # no signal masks (Windows): ignore while they start, as before
+            previous = self._signal.signal(self._signal.SIGINT, self._signal.SIG_IGN)
         try:
             pending = {self.executor.submit(train_in_worker, spec, self.ws.data_dir, THREADS_PER_RUN): (spec, key)
                        for spec, key in todo}
             self.processes.update(self.executor._processes or {})
         finally:
-            self._signal.signal(self._signal.SIGINT, previous)
+            if sigmask is not None:
+                sigmask(self._signal.SIG_SETMASK, previous)
+            else:
+                self._signal.signal(self._signal.SIGINT, previous)
         while pending:
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             self.processes.update(self.executor._processes or {})
