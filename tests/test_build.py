@@ -69,12 +69,10 @@ def test_claims_json_holds_every_sentence_and_one_seed_ranks_nothing(smoke_build
     report = html_module.unescape((smoke_build["output"] / "report.html").read_text())
     assert {c["section"] for c in claims} == {"cnn", "visualize", "deconvnet", "rnn", "compare"}
     for claim in claims:
-        assert claim["text"] in report or claim["kind"] == "earlier-report", claim["text"]
+        assert claim["text"] in report, claim["text"]   # every sentence of claims.json is the one printed
         assert set(claim["labels"]) == set(claim["values"])
     assert not [c for c in claims if c["kind"] in ("difference", "best", "trend")]  # smoke: one seed
-    earlier = [c for c in claims if c["kind"] == "earlier-report"]
-    assert sorted({c["details"]["number"] for c in earlier}) == ["1", "2", "3", "4", "5", "6", "7"]
-    assert "The earlier hand-made report" in report
+    assert not [c for c in claims if c["kind"] == "earlier-report"]   # no claims file, no checks
 
 
 def test_second_run_trains_nothing_and_rewrites_nothing(smoke_build, tmp_path):
