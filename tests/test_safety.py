@@ -250,3 +250,18 @@ def test_a_note_edited_while_the_report_is_written_is_caught_by_the_next_build(s
     build_report(ws, train=False)
     assert "first words" in (output / "report.html").read_text()
     assert not is_up_to_date(ws, read_raw(output))   # the next render takes the second words
+
+
+def test_a_note_with_math_and_a_table_renders_in_html_and_pdf(tmp_path):
+    import base64
+    import re
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "intro.md").write_text("The loss falls as $x^2$ does.\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n\n$$\\frac{1}{n}$$\n")
+    html = read_notes(notes, ["intro"])["intro"]
+    assert "<table>" in html and html.count('class="math') == 2 and "<script" not in html
+    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', html).group(1))
+    assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
+    pdf, refused = pdf_bytes(f"<html><body>{html}</body></html>", str(tmp_path) + "/")
+    assert pdf.startswith(b"%PDF") and refused == []

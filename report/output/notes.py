@@ -3,7 +3,7 @@
 A notes folder holds intro.md, <section>.md (after that section's findings, under "Discussion"),
 conclusion.md, and deconvnet-paper.md / compare-discussion.md, which replace mkreport's default
 text for the paper summary and the CNN-versus-RNN discussion. Markdown is rendered by
-markdown-it-py (CommonMark with GitHub's tables, a maintained parser) with raw HTML off: a <script> in a note is shown
+markdown-it-py (CommonMark with GitHub's tables and $…$ math, drawn as SVG by matplotlib's mathtext) with raw HTML off: a <script> in a note is shown
 as text, never run. A line that is only an HTML comment (the hints `mkreport notes --init`
 writes) is left out, and a note with nothing else is treated as absent.
 
@@ -60,7 +60,13 @@ def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
         raise ConfigError(f"the notes folder {folder} does not exist")
     from markdown_it import MarkdownIt
 
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
     markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # GFM tables
+    markdown.use(dollarmath_plugin, double_inline=True)        # $x^2$ and $$…$$
+    markdown.add_render_rule("math_inline", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math"))
+    markdown.add_render_rule("math_inline_double", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math-block"))
+    markdown.add_render_rule("math_block", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math-block"))
     rendered = {}
     for name in names:
         path = folder / f"{name}.md"
@@ -79,6 +85,27 @@ def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
             _embed_images(tokens, folder, path, warn)
             rendered[name] = markdown.renderer.render(tokens, markdown.options, {})
     return rendered
+
+
+def _math_image(tex: str, css_class: str) -> str:
+    """TeX as an inline SVG image drawn by matplotlib's mathtext (a dependency already): it shows the same in
+    report.html and in the PDF, with no JavaScript; TeX mathtext cannot draw is shown as code."""
+    import base64
+    import html
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import mathtext
+
+    buffer = io.BytesIO()
+    try:
+        mathtext.math_to_image(f"${tex.strip()}$", buffer, format="svg", dpi=100)
+    except ValueError:   # a command mathtext does not know
+        return f'<code class="{css_class}">{html.escape(tex)}</code>'
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="{css_class}" alt="{html.escape(tex, quote=True)}" src="data:image/svg+xml;base64,{data}">'
 
 
 def _embed_images(tokens, folder: Path, note: Path, warn) -> None:
