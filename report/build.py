@@ -40,11 +40,11 @@ def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool 
                  fail_fast: bool = False, executor: Executor = Executor(), stream=None) -> Built:
     """Train and analyse the named sections (all by default) and what they read, then render
     every section that has results. strict: every section must have them (`all`, `render`).
-    train=False: nothing is trained or analysed (`render`). Every phase is announced on stream."""
+    train=False: nothing is trained (`render`); analyses whose runs are current are computed or reused.
+    Every phase is announced on stream."""
     from .training.progress import Console
 
     console = Console(stream)
-    ws.started = time.monotonic()   # the appendix says how long this command took to write the report
     try:
         return _build(ws, names, train, strict, force, fail_fast, executor, console)
     finally:
@@ -52,6 +52,7 @@ def build_report(ws: Workspace, names=None, *, train: bool = True, strict: bool 
 
 
 def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Built:
+    started = time.monotonic()   # the appendix says how long this command took to write the report
     from .training import log_warnings
     from .training.logs import FOLDER as LOGS
 
@@ -94,7 +95,7 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
 
     words_read = words(ws)  # before they are read: an edit during the render is seen by the next build
     with console.phase("writing report.html and report.pdf"):
-        html, pdf = write(ws, parts, warn=console.say)
+        html, pdf = write(ws, parts, warn=console.say, started=started)
     export_tensorboard(ws, parts)
     for line in log_warnings.summary_lines(log_warnings.find(ws.store.output / LOGS, logs_before), ws.store.output / LOGS):
         console.say(line)
@@ -194,7 +195,7 @@ def cached_figures(ws: Workspace, section_name: str, key: str) -> dict[str, byte
         return None
 
 
-def write(ws: Workspace, parts: list[dict], warn=None) -> tuple[Path, Path]:
+def write(ws: Workspace, parts: list[dict], warn=None, started: float | None = None) -> tuple[Path, Path]:
     """Figures and tables, then report.html and report.pdf, from the summarized sections.
 
     report.html embeds its figures (data: URIs) and its stylesheet, so it shows everything when
@@ -231,7 +232,7 @@ def write(ws: Workspace, parts: list[dict], warn=None) -> tuple[Path, Path]:
         "title": report["title"], "author": report["author"], "course": report["course"],
         "date": report["date"] or date.today().isoformat(), "profile": ws.config["profile"], "sections": contexts,
         "notes": notes, "provenance": provenance.build(ws.config["profile"], run_records, analysis_keys,
-                                                          time.monotonic() - getattr(ws, "started", time.monotonic())),
+                                                          time.monotonic() - started if started else None),
         "build_keys": " ".join(keys), "appendix_number": len(contexts) + 1,
     }
     extra = [part["section"].templates for part in parts if part["section"].templates]

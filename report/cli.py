@@ -115,8 +115,8 @@ def advice(ws, error: Exception) -> str:
     return str(error)
 
 
-def _folder_option(value: Path | None) -> str | None:
-    """--notes / --templates as recorded: an absolute path, or "none" (drop a recorded folder)."""
+def _path_option(value: Path | None) -> str | None:
+    """--notes / --templates / --claims as recorded: an absolute path, or "none" (drop a recorded one)."""
     from .results.recorded import absolute
 
     if value is not None and str(value) == "none":
@@ -141,13 +141,11 @@ def _claims(settings, config: dict):
     configurations this config plans, before anything trains; None without one."""
     from .claims_file import read_claims_file
 
-    path = settings.claims if settings.claims != "none" else None
-    path = path or (config["report"]["claims_file"] if settings.claims != "none" else "") or None
-    if path is None:
+    path = None if settings.claims == "none" else settings.claims or config["report"]["claims_file"]
+    if not path:
         return None
-    labels = {section.name: list(dict.fromkeys(spec.label for spec in section.runs(config)))
-              for section in SECTIONS if section.runs(config)}
-    return read_claims_file(Path(path), labels)
+    labels = {section.name: list(dict.fromkeys(spec.label for spec in section.runs(config))) for section in SECTIONS}
+    return read_claims_file(Path(path), {name: found for name, found in labels.items() if found})
 
 
 def _check_words(settings, given, config: dict, output: Path) -> None:
@@ -194,7 +192,7 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
         from .results.workspace import Workspace
 
         given = recorded.Settings(profile, recorded.absolute(config_file), tuple(sets), recorded.absolute(data_dir),
-                                  _folder_option(notes), _folder_option(templates), _folder_option(claims_file))
+                                  _path_option(notes), _path_option(templates), _path_option(claims_file))
         previous = recorded.read(output)
         settings, differs_from = recorded.merge(given, previous)
         # render's --force: render even from other settings than the folder's (not passed on)

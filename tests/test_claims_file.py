@@ -9,15 +9,9 @@ from report.stats.checks import check
 from report.stats.findings import outcome
 from report.stats.summary import by_config
 from tests.conftest import REPO, copy_build, run_cli
+from tests.test_statistics import records
 
 LABELS = {"cnn": ["adam, lr=0.001", "adam, lr=0.0001", "sgd, lr=0.01"], "rnn": ["gru, 128 units"]}
-
-
-def records(label, accuracies):
-    return [{"label": label, "params": {"samples_per_epoch": 100}, "seed": seed, "state": "done", "error": None,
-             "diverged_epoch": None, "metrics": [{"epoch": 1, "test_accuracy": acc, "train_loss": 1.0,
-                                                  "train_seconds": 1.0, "eval_seconds": 0.1, "test_images": 1000}]}
-            for seed, acc in enumerate(accuracies)]
 
 
 GRID = by_config(records("adam, lr=0.001", [0.53, 0.54, 0.535]) + records("adam, lr=0.0001", [0.47, 0.48, 0.475])

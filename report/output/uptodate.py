@@ -109,7 +109,7 @@ def words(ws, hashes: _Hashes | None = None) -> dict:
     hashes = hashes or _Hashes(ws.store.output / HASH_CACHE)
     return {"notes": hashes.folder(notes_folder(ws.settings, ws.config), "*.md"),
             "templates": hashes.folder(templates_folder(ws.settings, ws.config)),
-            "claims": hashes.of(Path(ws.claims.path)) if getattr(ws, "claims", None) else None}
+            "claims": hashes.of(Path(ws.claims.path)) if ws.claims else None}
 
 
 def fingerprint(ws, words_read: dict | None = None) -> dict:

@@ -104,8 +104,7 @@ def analyse(inputs, settings: dict):
     record_out = {"run": {"label": record["label"], "seed": record["seed"], "key": record["key"]},
                   "maps": chosen_maps, "firing_inside": firing, "evolution_maps": evolution_maps, "epochs": epochs - 1,
                   "occlusion_labels": y_test[occluded].tolist(), "occlusion_patch": settings["occlusion_patch"],
-                  "occlusion_unoccluded": true_probability.tolist(),
-                  "occlusion_min": [float(m.min()) for m in out["occlusion_maps"]], "grey": grey}
+                  "occlusion_unoccluded": true_probability.tolist(), "grey": grey}
     return record_out, out
 
 
