@@ -28,7 +28,7 @@ from pathlib import Path
 
 from report.output.provenance import cpu_name
 
-from experiments.flops import TRAINING_FACTOR, lenet5_forward_flops, rnn_forward_flops
+from experiments.flops import TRAINING_FACTOR, forward_flops, rnn_forward_flops
 
 EPOCHS = 3           # the first epoch includes tracing; the rest are timed
 SAMPLES = 1536
@@ -208,7 +208,7 @@ def main() -> None:
         bf16_peak = matmul_peak_gflops(dtype="bfloat16")
         rows.append(("bf16 matmul peak (2048²)", "", "", "", "", f"{bf16_peak:.1f}", "", f"{bf16_peak / peak:.2f}"))
     models = [("LeNet5, CIFAR10, batch 64", {"model": "lenet5", "optimizer": "adam", "learning_rate": 1e-3,
-                                               "batch_size": 64}, cifar, lenet5_forward_flops())]
+                                               "batch_size": 64}, cifar, forward_flops({"model": "lenet5"}))]
     for cell in ("rnn", "lstm", "gru"):
         models.append((f"{cell} 128, MNIST, batch 128", {"model": "rnn", "cell": cell, "hidden_size": 128,
                                                           "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 128},

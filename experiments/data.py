@@ -27,6 +27,7 @@ from .errors import DataError
 
 NUM_CLASSES = 10
 IMAGE_SIDE = 28
+RGB_SIDE = 32      # the official CIFAR-10 images, kept in colour for [data] cifar10 = "rgb"
 MIN_SPLIT = 1  # an empty split cannot train or test anything (an empty training split would loop forever)
 CIFAR_TRAIN_PER_CLASS = 1000
 CIFAR_TEST_PER_CLASS = 100
@@ -56,7 +57,7 @@ DOWNLOADS = {
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    x_train: np.ndarray  # (N, 28, 28) uint8
+    x_train: np.ndarray  # (N, 28, 28) uint8, or (N, 32, 32, 3) for colour CIFAR10
     y_train: np.ndarray  # (N,) int64
     x_test: np.ndarray
     y_test: np.ndarray
@@ -106,8 +107,8 @@ def _checked_labels(labels: np.ndarray, where: str) -> np.ndarray:
 
 
 def _checked_images(images: np.ndarray, where: str) -> np.ndarray:
-    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise DataError(f"{where}: images must be uint8 of shape (N, 28, 28), found "
+    if images.dtype != np.uint8 or images.shape[1:] not in ((IMAGE_SIDE, IMAGE_SIDE), (RGB_SIDE, RGB_SIDE, 3)):
+        raise DataError(f"{where}: images must be uint8 of shape (N, 28, 28) or (N, 32, 32, 3), found "
                         f"{images.dtype} {images.shape}")
     return images
 
@@ -217,49 +218,125 @@ def _to_course_image(row: np.ndarray) -> np.ndarray:
     """One official CIFAR-10 row (3072 bytes, R,G,B planes of 32×32) → 28×28 grayscale."""
     from PIL import Image
 
-    rgb = row.reshape(3, 32, 32).transpose(1, 2, 0)
-    gray = Image.fromarray(rgb, "RGB").convert("L")  # ITU-R 601-2 luma
+    gray = Image.fromarray(_to_rgb_image(row), "RGB").convert("L")  # ITU-R 601-2 luma
     return np.asarray(gray.resize((IMAGE_SIDE, IMAGE_SIDE), Image.BILINEAR), dtype=np.uint8)
 
 
-def _first_per_class(batches, per_class: int) -> tuple[np.ndarray, np.ndarray]:
+def _to_rgb_image(row: np.ndarray) -> np.ndarray:
+    """One official CIFAR-10 row → (32, 32, 3) uint8, as it is."""
+    return row.reshape(3, RGB_SIDE, RGB_SIDE).transpose(1, 2, 0)
+
+
+def _first_per_class(batches, per_class: int | None, convert) -> tuple[np.ndarray, np.ndarray]:
+    """The first per_class images of each class (None: every image), class by class."""
     chosen_rows, chosen_labels, counts = [], [], [0] * NUM_CLASSES
     for data, labels in batches:
         for row, label in zip(data, labels):
-            if counts[label] < per_class:
+            if per_class is None or counts[label] < per_class:
                 counts[label] += 1
                 chosen_rows.append(row)
                 chosen_labels.append(label)
     order = np.argsort(chosen_labels, kind="stable")  # class by class, like the course's folders
-    images = np.stack([_to_course_image(chosen_rows[i]) for i in order])
+    images = np.stack([convert(chosen_rows[i]) for i in order])
     return images, np.asarray(chosen_labels, dtype=np.int64)[order]
 
 
-def convert_official_cifar(archive_path: Path) -> Dataset:
-    """The official cifar-10-python.tar.gz → the course subset (first 1,000/100 per class).
+class _ArraysOnly(pickle.Unpickler):
+    """The official batches are pickled dicts of bytes, lists and one NumPy array. Only what that
+    needs may be loaded: a pickle naming anything else (a function to call) is refused, so an
+    extracted batches folder, whose files no published hash covers, is read safely."""
 
-    The official batches are Python pickles; they are read only after the archive's SHA-256
-    matched the published one (see download), never from an unchecked file.
-    """
-    def batch(tar, member):
-        stream = tar.extractfile(member)
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing {module}.{name}: a CIFAR-10 batch holds only arrays")
+        return super().find_class(module, name)
+
+
+def _read_batch(stream, where: str) -> tuple[np.ndarray, np.ndarray]:
+    entry = _ArraysOnly(stream, encoding="bytes").load()
+    if not isinstance(entry, dict) or b"data" not in entry or b"labels" not in entry:
+        raise DataError(f"{where}: not a CIFAR-10 batch (no data and labels)")
+    data = np.asarray(entry[b"data"], dtype=np.uint8)
+    if data.ndim != 2 or data.shape[1] != 3 * RGB_SIDE * RGB_SIDE:
+        raise DataError(f"{where}: rows of {data.shape[1:]} bytes, expected 3072 (32×32 RGB)")
+    return data, np.asarray(entry[b"labels"], dtype=np.int64)
+
+
+BATCH_NAMES = ([f"data_batch_{i}" for i in range(1, 6)], ["test_batch"])
+
+
+def official_batches(source: Path) -> tuple[list, list]:
+    """(train batches, test batches) of the official archive (a .tar.gz) or its extracted
+    cifar-10-batches-py/ folder."""
+    def from_tar(tar, name):
+        stream = tar.extractfile(f"cifar-10-batches-py/{name}")
         if stream is None:
-            raise DataError(f"{archive_path}: {member} is missing")
-        entry = pickle.load(stream, encoding="bytes")
-        return np.asarray(entry[b"data"], dtype=np.uint8), np.asarray(entry[b"labels"], dtype=np.int64)
+            raise DataError(f"{source}: {name} is missing")
+        return _read_batch(stream, f"{source}: {name}")
+
+    def from_folder(name):
+        if not (source / name).is_file():
+            raise DataError(f"{source}: {name} is missing")
+        with open(source / name, "rb") as stream:
+            return _read_batch(stream, f"{source / name}")
 
     try:
-        with tarfile.open(archive_path, "r:gz") as tar:
-            train = [batch(tar, f"cifar-10-batches-py/data_batch_{i}") for i in range(1, 6)]
-            test = [batch(tar, "cifar-10-batches-py/test_batch")]
+        if Path(source).is_dir():
+            return tuple([from_folder(name) for name in names] for names in BATCH_NAMES)
+        with tarfile.open(source, "r:gz") as tar:
+            return tuple([from_tar(tar, name) for name in names] for names in BATCH_NAMES)
     except DataError:
         raise
-    except (tarfile.TarError, OSError, EOFError, KeyError, pickle.UnpicklingError, gzip.BadGzipFile) as error:
-        raise DataError(f"{archive_path}: corrupt or truncated CIFAR-10 archive ({error})") from None
-    x_train, y_train = _first_per_class(train, CIFAR_TRAIN_PER_CLASS)
-    x_test, y_test = _first_per_class(test, CIFAR_TEST_PER_CLASS)
+    except (tarfile.TarError, OSError, EOFError, KeyError, pickle.UnpicklingError, gzip.BadGzipFile,
+            ValueError, TypeError) as error:
+        raise DataError(f"{source}: corrupt or truncated CIFAR-10 batches ({error})") from None
+
+
+def convert_official_cifar(source: Path) -> Dataset:
+    """The official batches → the course subset (first 1,000/100 per class, grey, 28×28)."""
+    train, test = official_batches(source)
+    x_train, y_train = _first_per_class(train, CIFAR_TRAIN_PER_CLASS, _to_course_image)
+    x_test, y_test = _first_per_class(test, CIFAR_TEST_PER_CLASS, _to_course_image)
     return _make("cifar10", x_train, y_train, x_test, y_test,
-                 source=f"{DOWNLOADS['cifar10'].url} (converted: grayscale, 28×28, first 1,000/100 per class)")
+                 source=f"{_origin(source)} (converted: grayscale, 28×28, first 1,000/100 per class)")
+
+
+def rgb_cifar(source: Path, train_per_class: int | None, test_per_class: int | None) -> Dataset:
+    """The official batches in colour, 32×32: every image, or the first N per class of each split."""
+    train, test = official_batches(source)
+    x_train, y_train = _first_per_class(train, train_per_class, _to_rgb_image)
+    x_test, y_test = _first_per_class(test, test_per_class, _to_rgb_image)
+    taken = ("all images" if train_per_class is None and test_per_class is None else
+             f"first {train_per_class or 'all'}/{test_per_class or 'all'} per class")
+    return _make(rgb_name(train_per_class, test_per_class), x_train, y_train, x_test, y_test,
+                 source=f"{_origin(source)} (colour, 32×32, {taken})")
+
+
+def _origin(source: Path) -> str:
+    """The official URL for the archive, the folder's path for an extracted one."""
+    return str(source) if Path(source).is_dir() else DOWNLOADS["cifar10"].url
+
+
+RGB_NAME = "cifar10-rgb"
+
+
+def rgb_name(train_per_class: int | None = None, test_per_class: int | None = None) -> str:
+    """The dataset's name says every choice that picks its images: 'cifar10-rgb' (the whole split) or
+    'cifar10-rgb-1000-100' (per class, train and test; 0: all of that split)."""
+    if train_per_class is None and test_per_class is None:
+        return RGB_NAME
+    return f"{RGB_NAME}-{train_per_class or 0}-{test_per_class or 0}"
+
+
+def parse_rgb_name(name: str) -> tuple[int | None, int | None]:
+    rest = name[len(RGB_NAME):]
+    if not rest:
+        return None, None
+    train, test = (int(part) or None for part in rest.lstrip("-").split("-"))
+    return train, test
 
 
 # ---------------------------------------------------------------- download and decoded cache
@@ -322,9 +399,11 @@ def download_file(spec: Download, destination: Path, stream=None, clock=time.mon
     return destination
 
 
-def _cached_decode(source_file: Path, decode) -> Dataset:
-    """Decode once; later loads read the decoded arrays keyed by the source file's SHA-256."""
-    cached = cache_dir() / "decoded" / f"{source_file.name}-{file_sha256(source_file)[:20]}.npz"
+def _cached_decode(source_file: Path, decode, variant: str = "") -> Dataset:
+    """Decode once; later loads read the decoded arrays keyed by the source file's SHA-256 and the
+    variant (which images of it, in what form)."""
+    tag = f"{variant}-" if variant else ""
+    cached = cache_dir() / "decoded" / f"{source_file.name}-{tag}{file_sha256(source_file)[:20]}.npz"
     if cached.exists():
         try:
             with np.load(cached, allow_pickle=False) as archive:
@@ -399,9 +478,8 @@ def load_mnist(data_dir: Path | None = None, download: bool = True) -> Dataset:
 
 def load_cifar10(data_dir: Path | None = None, download: bool = True) -> Dataset:
     """The course subset from each folder in turn (--data-dir, the mkreport cache, the Keras cache):
-    CIFAR10.zip, a CIFAR10/ folder, or the official archive (hash-checked, then converted); else
-    the official archive downloaded (only without a data folder). An extracted
-    cifar-10-batches-py/ folder is not used: its pickles cannot be checked against a published hash."""
+    CIFAR10.zip, a CIFAR10/ folder, the official archive (hash-checked, then converted) or its extracted
+    cifar-10-batches-py/ folder; else the official archive downloaded (only without a data folder)."""
     dirs = search_dirs(data_dir)
     spec = DOWNLOADS["cifar10"]
     for folder in dirs:
@@ -409,17 +487,54 @@ def load_cifar10(data_dir: Path | None = None, download: bool = True) -> Dataset
             return _cached_decode(folder / "CIFAR10.zip", read_cifar_zip)
         if (folder / "CIFAR10").is_dir():
             return read_cifar_folder(folder / "CIFAR10")
-        for name in OFFICIAL_CIFAR_NAMES:
-            if (folder / name).is_file():
-                return _cached_decode(_checked_archive(folder / name, spec), convert_official_cifar)
+        found = _official_source(folder, spec)
+        if found is not None:
+            return _from_official(found, convert_official_cifar)
     archive = _download_to_cache(spec, "CIFAR10.zip (or a CIFAR10/ folder, or cifar-10-python.tar.gz)", dirs,
                                  download and data_dir is None)
     return _cached_decode(archive, convert_official_cifar)
 
 
-LOADERS = {"mnist": load_mnist, "cifar10": load_cifar10}
+def load_cifar10_rgb(name: str, data_dir: Path | None = None, download: bool = True) -> Dataset:
+    """Colour CIFAR10 (name: see rgb_name) from the official archive (hash-checked) or its extracted
+    cifar-10-batches-py/ folder in one of the folders load_cifar10 searches; else downloaded."""
+    per_class = parse_rgb_name(name)
+    dirs = search_dirs(data_dir)
+    spec = DOWNLOADS["cifar10"]
+
+    def decode(source):
+        return rgb_cifar(source, *per_class)
+
+    for folder in dirs:
+        found = _official_source(folder, spec)
+        if found is not None:
+            return _from_official(found, decode, name)
+    archive = _download_to_cache(spec, "cifar-10-python.tar.gz (or its extracted cifar-10-batches-py/ folder)",
+                                 dirs, download and data_dir is None)
+    return _cached_decode(archive, decode, name)
+
+
+def _official_source(folder: Path, spec: Download) -> Path | None:
+    """The official archive in a folder (refused unless its SHA-256 is the published one), or its
+    extracted batches folder (read with a pickle reader that loads arrays only)."""
+    for filename in OFFICIAL_CIFAR_NAMES:
+        if (folder / filename).is_file():
+            return _checked_archive(folder / filename, spec)
+    if (folder / "cifar-10-batches-py").is_dir():
+        return folder / "cifar-10-batches-py"
+    return None
+
+
+def _from_official(source: Path, decode, variant: str = "") -> Dataset:
+    return decode(source) if source.is_dir() else _cached_decode(source, decode, variant)
 
 
 def load_dataset(name: str, data_dir: Path | None = None, download: bool = True) -> Dataset:
-    """download=False for commands that only read (status, check, render, plan)."""
+    """A dataset by name: "mnist", "cifar10" (the course subset) or a colour CIFAR10 (rgb_name). download=False for
+    commands that only read (status, check, render, plan)."""
+    if name.startswith(RGB_NAME):
+        return load_cifar10_rgb(name, data_dir, download)
     return LOADERS[name](data_dir, download)
+
+
+LOADERS = {"mnist": load_mnist, "cifar10": load_cifar10}

@@ -1,10 +1,11 @@
 """Zeiler & Fergus's deconvnet: project one feature-map activation back to pixel space.
 
-The network below the chosen layer must be a stack of Conv2D (odd kernel, stride 1, "same"
-padding, ReLU) and MaxPooling2D(2) layers; whatever follows that layer is ignored.
+The network below the chosen layer must be a stack of Conv2D (odd kernel, stride 1, "same" or
+"valid" padding, ReLU or tanh) and MaxPooling2D(2) layers; whatever follows that layer is ignored.
 Going down, each max-pool is undone by unpooling with the switches recorded in the forward
 pass, each conv by rectifying the signal and filtering it with the transposed filters (no
-biases): Zeiler & Fergus (2014), section 2.1.
+biases): Zeiler & Fergus (2014), section 2.1. The rectification is always a ReLU, as in the paper;
+on a tanh network that is not the network's own non-linearity (the report says so).
 """
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ def conv_stack(model, layer_name: str) -> list:
             continue
         if isinstance(layer, keras.layers.Conv2D):
             kernel = layer.kernel_size
-            if (layer.strides != (1, 1) or layer.padding != "same" or kernel[0] % 2 == 0
-                    or kernel[1] % 2 == 0 or layer.activation is not keras.activations.relu
-                    or layer.dilation_rate != (1, 1)):
+            if (layer.strides != (1, 1) or layer.padding not in ("same", "valid") or kernel[0] % 2 == 0
+                    or kernel[1] % 2 == 0 or layer.dilation_rate != (1, 1)
+                    or layer.activation not in (keras.activations.relu, keras.activations.tanh)):
                 raise ValueError(f"layer {layer.name}: the deconvnet needs Conv2D with an odd kernel, "
-                                 "stride 1, 'same' padding and ReLU")
+                                 "stride 1, 'same' or 'valid' padding and ReLU or tanh")
         elif isinstance(layer, keras.layers.MaxPooling2D):
             if layer.pool_size != (2, 2) or layer.strides != (2, 2) or layer.padding != "valid":
                 raise ValueError(f"layer {layer.name}: the deconvnet needs MaxPooling2D(2)")
@@ -57,14 +58,16 @@ def unpool(signal: np.ndarray, switches: np.ndarray, shape: tuple) -> np.ndarray
     return out
 
 
-def transposed_filter(signal: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Filter with the transposed filters of a stride-1 'same' convolution (its input gradient)."""
+def transposed_filter(signal: np.ndarray, kernel: np.ndarray, padding: str = "same") -> np.ndarray:
+    """Filter with the transposed filters of a stride-1 convolution (its input gradient): 'same' keeps
+    the side, 'valid' widens it by the kernel's side less one, back to the convolution's input."""
     import tensorflow as tf
 
     n, h, w, _ = signal.shape
+    grow = 0 if padding == "same" else kernel.shape[0] - 1
     return tf.nn.conv2d_transpose(signal.astype(np.float32), kernel.astype(np.float32),
-                                  output_shape=(n, h, w, kernel.shape[2]), strides=1,
-                                  padding="SAME").numpy()
+                                  output_shape=(n, h + grow, w + grow, kernel.shape[2]), strides=1,
+                                  padding=padding.upper()).numpy()
 
 
 def forward(stack, images: np.ndarray):
@@ -83,7 +86,7 @@ def backproject(stack, signal: np.ndarray, switches: dict, input_shape: tuple) -
     """Take signal (activations of the stack's last layer) down to input space."""
     for layer, below in zip(reversed(stack), reversed(_input_shapes(stack, input_shape))):
         if hasattr(layer, "kernel"):
-            signal = transposed_filter(np.maximum(signal, 0), np.asarray(layer.kernel))
+            signal = transposed_filter(np.maximum(signal, 0), np.asarray(layer.kernel), layer.padding)
         else:
             signal = unpool(signal, switches[layer.name], below)
     return signal
@@ -96,6 +99,8 @@ def _input_shapes(stack, input_shape: tuple) -> list[tuple]:
         shapes.append((n, h, w, c))
         if hasattr(layer, "kernel"):
             c = layer.filters
+            if layer.padding == "valid":
+                h, w = h - layer.kernel_size[0] + 1, w - layer.kernel_size[1] + 1
         else:
             h, w = h // 2, w // 2
     return shapes
@@ -141,7 +146,10 @@ def field_bounds(stack, row: int, col: int) -> tuple[int, int, int, int]:
     for layer in reversed(stack):
         if hasattr(layer, "kernel"):
             half = layer.kernel_size[0] // 2
-            top, bottom, left, right = top - half, bottom + half, left - half, right + half
+            if layer.padding == "valid":   # output r reads input r … r + kernel − 1: no offset, no padding
+                top, bottom, left, right = top, bottom + 2 * half, left, right + 2 * half
+            else:
+                top, bottom, left, right = top - half, bottom + half, left - half, right + half
         else:
             top, bottom, left, right = 2 * top, 2 * bottom + 1, 2 * left, 2 * right + 1
     return top, bottom, left, right

@@ -5,18 +5,10 @@ The benchmarks compare measured speed with these counts; the pipeline uses them 
 longest runs first when several train at once.
 """
 
-from .sizes import GATES, LENET5_WIDTHS
+from . import network
+from .sizes import GATES
 
 TRAINING_FACTOR = 3
-
-
-def lenet5_forward_flops(widths=LENET5_WIDTHS) -> int:
-    c1, c2, fc = widths
-    conv1 = 28 * 28 * c1 * (5 * 5 * 1)
-    conv2 = 14 * 14 * c2 * (5 * 5 * c1)
-    fc1 = 7 * 7 * c2 * fc
-    fc2 = fc * 10
-    return 2 * (conv1 + conv2 + fc1 + fc2)
 
 
 def rnn_forward_flops(cell: str, hidden: int, steps: int = 28, inputs: int = 28) -> int:
@@ -26,7 +18,7 @@ def rnn_forward_flops(cell: str, hidden: int, steps: int = 28, inputs: int = 28)
 
 def forward_flops(params: dict) -> int:
     if params["model"] == "lenet5":
-        return lenet5_forward_flops(tuple(params.get("widths", LENET5_WIDTHS)))
+        return network.forward_flops(network.network_of(params), network.input_shape(params))
     return rnn_forward_flops(params["cell"], params["hidden_size"])
 
 

@@ -4,23 +4,29 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .sizes import LENET5_WIDTHS, NUM_CLASSES
+from .data import NUM_CLASSES
+from .network import DEFAULT_INPUT, DEFAULT_NETWORK, KERNEL, POOL, feature_sides, input_shape, network_of
 
 RNN_CELLS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
 
-def build_lenet5(widths=LENET5_WIDTHS) -> keras.Model:
-    """conv5×5/32 → pool → conv5×5/64 → pool → fc 1024 → dropout 0.5 → fc 10 (logits);
-    widths = (conv1 maps, conv2 maps, fc units) narrows the same shape."""
-    conv1, conv2, fc = widths
-    inputs = keras.Input((28, 28, 1), name="image")
-    x = layers.Conv2D(conv1, 5, padding="same", activation="relu", name="conv1")(inputs)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = layers.Conv2D(conv2, 5, padding="same", activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, name="pool2")(x)
+def build_lenet5(network: dict | None = None, shape=tuple(DEFAULT_INPUT)) -> keras.Model:
+    """For each conv_filters entry conv 5×5 → max-pool 2×2; for each fc_units entry dense → dropout;
+    then 10 logits (experiments/network.py). The default: conv 5×5/32 → pool → conv 5×5/64 → pool →
+    fc 1024 → dropout 0.5 → fc 10, ReLU, same padding, on 28×28 grey images."""
+    network = network or DEFAULT_NETWORK
+    feature_sides(network, shape[0])   # ShapeError naming the layer, before Keras sees the shape
+    activation = network["activation"]
+    inputs = keras.Input(tuple(shape), name="image")
+    x = inputs
+    for index, filters in enumerate(network["conv_filters"], start=1):
+        x = layers.Conv2D(filters, KERNEL, padding=network["padding"], activation=activation, name=f"conv{index}")(x)
+        x = layers.MaxPooling2D(POOL, name=f"pool{index}")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(fc, activation="relu", name="fc1")(x)
-    x = layers.Dropout(0.5, name="dropout")(x)
+    for index, units in enumerate(network["fc_units"], start=1):
+        x = layers.Dense(units, activation=activation, name=f"fc{index}")(x)
+        if network["dropout"]:
+            x = layers.Dropout(network["dropout"], name=f"dropout{index}")(x)
     logits = layers.Dense(NUM_CLASSES, name="logits", dtype="float32")(x)  # float32 logits under any policy
     return keras.Model(inputs, logits, name="lenet5")
 
@@ -35,7 +41,7 @@ def build_rnn(cell: str, hidden_size: int) -> keras.Model:
 
 def build_model(params: dict) -> keras.Model:
     if params["model"] == "lenet5":
-        return build_lenet5(tuple(params.get("widths", LENET5_WIDTHS)))
+        return build_lenet5(network_of(params), input_shape(params))
     return build_rnn(params["cell"], params["hidden_size"])
 
 

@@ -1,6 +1,8 @@
 """The names a run's params may use, without importing Keras: the config validates against these and
 experiments/models.py builds from them."""
 
+from .network import NETWORK_KEYS
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adagrad", "rmsprop")
 TAKES_MOMENTUM = ("momentum", "nesterov", "rmsprop")   # the optimizers a momentum value applies to
 CELLS = ("rnn", "lstm", "gru")
@@ -9,4 +11,4 @@ CELLS = ("rnn", "lstm", "gru")
 # experiments/training.py). A key nothing reads would be hashed into the run's key and ignored.
 RUN_PARAMS = frozenset({"model", "optimizer", "momentum", "learning_rate", "epochs", "batch_size",
                         "samples_per_epoch", "test_samples", "curve_test_samples", "log_every_steps", "precision",
-                        "widths", "cell", "hidden_size"})
+                        "cell", "hidden_size", "input_shape", *NETWORK_KEYS})

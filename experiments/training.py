@@ -30,9 +30,10 @@ def diverges(loss: float) -> bool:
 
 
 def to_inputs(images: np.ndarray, model_name: str) -> np.ndarray:
-    """uint8 (N, 28, 28) → float32 in [0, 1]; LeNet5 adds a channel axis, the RNN reads rows."""
+    """uint8 images → float32 in [0, 1]; LeNet5 reads grey (N, 28, 28) with a channel axis added, or
+    colour (N, 32, 32, 3) as it is; the RNN reads rows."""
     x = images.astype(np.float32) / 255.0
-    return x[..., None] if model_name == "lenet5" else x
+    return x[..., None] if model_name == "lenet5" and x.ndim == 3 else x
 
 
 def curve_test_count(params: dict) -> int:
@@ -119,8 +120,11 @@ def precision_policy(precision: str):
 
 
 def _conv_snapshot(model) -> dict[str, np.ndarray]:
-    return {f"{layer}_{part}": value for layer in ("conv1", "conv2")
-            for part, value in zip(("kernel", "bias"), model.get_layer(layer).get_weights())}
+    """Every conv layer's kernel and bias (conv1, conv2, …): what the filter figures and the
+    deconvnet's evolution figure read after each epoch."""
+    convs = [layer for layer in model.layers if layer.name.startswith("conv")]
+    return {f"{layer.name}_{part}": value for layer in convs
+            for part, value in zip(("kernel", "bias"), layer.get_weights())}
 
 
 def _batches(images: np.ndarray, labels: np.ndarray, model_name: str, epochs: list[np.ndarray], batch_size: int):
@@ -139,7 +143,7 @@ def _batches(images: np.ndarray, labels: np.ndarray, model_name: str, epochs: li
 
     def draw(rows):
         x = tf.cast(tf.gather(images, rows), tf.float32) / 255.0
-        return (x[..., None] if model_name == "lenet5" else x), tf.gather(labels, rows)
+        return (x[..., None] if model_name == "lenet5" and images.shape.rank == 3 else x), tf.gather(labels, rows)
 
     return _without_autotune(stream.map(draw).prefetch(2))
 

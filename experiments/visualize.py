@@ -16,29 +16,37 @@ def activation_model(model, layer_names=CONV_LAYERS):
 
 
 def activations(model, images: np.ndarray, layer_names=CONV_LAYERS, batch_size: int = 500) -> list[np.ndarray]:
-    """Post-ReLU outputs of each named layer for every image, in batches."""
+    """The outputs of each named layer (after its activation) for every image, in batches."""
     probe = activation_model(model, layer_names)
     outputs = probe.predict(images, batch_size=batch_size, verbose=0)
     return outputs if isinstance(outputs, list) else [outputs]
 
 
-def layer_statistics(values: np.ndarray) -> dict:
-    """Mean, std, min, max and fraction of exact zeros over all images, positions and maps;
-    per feature map the mean and zero fraction; a histogram of the non-zero values."""
+SATURATED = 0.99   # a tanh activation beyond ±0.99 sits in the flat tail, where its gradient is nearly zero
+
+
+def layer_statistics(values: np.ndarray, activation: str = "relu") -> dict:
+    """Mean, std, min, max and fraction of exact zeros over all images, positions and maps; per
+    feature map the zero fraction; dead maps; a histogram. After ReLU the histogram is of the
+    non-zero values and a dead map is zero everywhere; after tanh the histogram is of all values,
+    a dead map is constant everywhere, and the share of saturated values is counted."""
     per_map = values.reshape(-1, values.shape[-1])
-    nonzero = per_map[per_map > 0]
     top = float(per_map.max()) if per_map.size else 0.0
-    counts, edges = np.histogram(nonzero, bins=HISTOGRAM_BINS, range=(0.0, top if top > 0 else 1.0))
+    bottom = float(per_map.min()) if per_map.size else 0.0
     zero_fraction_per_map = (per_map == 0).mean(axis=0)
-    return {
-        "mean": float(per_map.mean()), "std": float(per_map.std()),
-        "min": float(per_map.min()), "max": top,
-        "zero_fraction": float((per_map == 0).mean()),
-        "map_zero_fraction": zero_fraction_per_map.tolist(),
+    statistics = {"mean": float(per_map.mean()), "std": float(per_map.std()), "min": bottom, "max": top,
+                  "zero_fraction": float((per_map == 0).mean()),
+                  "map_zero_fraction": zero_fraction_per_map.tolist()}
+    if activation == "relu":
+        counts, edges = np.histogram(per_map[per_map > 0], bins=HISTOGRAM_BINS, range=(0.0, top if top > 0 else 1.0))
         # a map that is zero for every test image and position never fires: a dead filter
-        "dead_maps": [int(i) for i in np.nonzero(zero_fraction_per_map == 1.0)[0]],
-        "histogram_counts": counts.tolist(), "histogram_edges": edges.tolist(),
-    }
+        dead = np.nonzero(zero_fraction_per_map == 1.0)[0]
+    else:
+        counts, edges = np.histogram(per_map, bins=HISTOGRAM_BINS, range=(bottom, top) if top > bottom else (-1, 1))
+        dead = np.nonzero(per_map.max(axis=0) - per_map.min(axis=0) == 0)[0]
+        statistics["saturated_fraction"] = float((np.abs(per_map) > SATURATED).mean())
+    return {**statistics, "dead_maps": [int(i) for i in dead],
+            "histogram_counts": counts.tolist(), "histogram_edges": edges.tolist()}
 
 
 def one_image_per_class(labels: np.ndarray, per_class: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from experiments.names import CELLS, OPTIMIZERS  # no Keras import
+from experiments.network import ACTIVATIONS, PADDINGS, ShapeError, alternatives, feature_sides
 
 from .errors import ConfigError
 
@@ -99,10 +100,61 @@ def _seed(value):
     return _whole(0)(value)
 
 
+# ---------------------------------------------------------------- the network's settings, each a value or an axis
+
+NETWORK_AXES = ("conv_filters", "fc_units", "activation", "padding", "dropout")   # every setting may be an axis
+MAX_CONV_LAYERS, MAX_FC_LAYERS, MAX_WIDTH = 4, 4, 4096
+
+
+def _widths(minimum_layers, maximum_layers, what):
+    def check(value):
+        if (not isinstance(value, list) or not minimum_layers <= len(value) <= maximum_layers
+                or any(_whole(1)(v) or v > MAX_WIDTH for v in value)):
+            return f"a list of {minimum_layers}–{maximum_layers} whole numbers from 1 to {MAX_WIDTH:,} ({what})"
+        return None
+    return check
+
+
+def _dropout(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        return "a dropout rate from 0 up to (not including) 1"
+    return None
+
+
+NETWORK_CHECKS = {
+    "conv_filters": _widths(1, MAX_CONV_LAYERS, "feature maps per conv layer"),
+    "fc_units": _widths(0, MAX_FC_LAYERS, "units per hidden dense layer"),
+    "activation": _choice(ACTIVATIONS),
+    "padding": _choice(PADDINGS),
+    "dropout": _dropout,
+}
+
+
+def _network_setting(key):
+    def check(value):
+        values = alternatives(key, value)
+        for item in values:
+            problem = NETWORK_CHECKS[key](item)
+            if problem:
+                return f"{problem}, or a list of such values (a grid axis)"
+        if not values:
+            return "a value or a non-empty list of values (a grid axis)"
+        if len({repr(float(v)) if key == "dropout" else repr(v) for v in values}) != len(values):
+            return "distinct values on an axis (a value is repeated)"
+        return None
+    return check
+
+
 SCHEMA = {
     "report": {"title": _text, "author": _text, "course": _text, "date": _text,
                "notes_dir": _text, "templates_dir": _text, "claims_file": _text},
+    "data": {
+        "cifar10": _choice(("course", "rgb")),
+        "train_per_class": _whole(0),
+        "test_per_class": _whole(0),
+    },
     "cnn": {
+        **{key: _network_setting(key) for key in NETWORK_AXES},
         "optimizers": _nonempty_list(_choice(OPTIMIZERS), "optimizers (" + ", ".join(OPTIMIZERS) + ")"),
         "learning_rates": _learning_rates,
         "momentum": _nonempty_list(_momentum, "momentum values from 0 up to (not including) 1"),
@@ -154,6 +206,7 @@ SCHEMA = {
 LIMITS = {("visualize", "feature_maps_shown"): 32, ("visualize", "conv2_filters_shown"): 64,
           ("deconvnet", "feature_maps"): 32, ("deconvnet", "evolution_maps"): 32,
           ("deconvnet", "occlusion_patch"): 28,
+          ("data", "train_per_class"): 5000, ("data", "test_per_class"): 1000,
           **{(section, key): bound for section in ("cnn", "rnn") for key, bound in
              (("epochs", 1000), ("samples_per_epoch", 10_000_000), ("test_samples", 1_000_000),
               ("batch_size", 65_536))},
@@ -229,6 +282,36 @@ def validate(config: dict) -> None:
                     problem = f"{what} of at most {bound:,}"
             if problem:
                 raise ConfigError(f"{section}.{key} = {value!r} is not allowed: expected {problem}")
+    _check_data(config["data"])
+    _check_network_fits(config)
+
+
+def _check_data(data: dict) -> None:
+    if data["cifar10"] == "course":
+        for key in ("train_per_class", "test_per_class"):
+            if data[key]:
+                raise ConfigError(f"data.{key} = {data[key]} applies to data.cifar10 = \"rgb\" only (the course "
+                                  "subset is fixed at 1,000/100 per class)")
+
+
+def _check_network_fits(config: dict) -> None:
+    """Every network the [cnn] grid names must fit its input — CIFAR10's 28×28 or 32×32 images, and
+    MNIST's 28×28 for the comparison — before anything trains; the message names the layer."""
+    import itertools
+
+    from .results.runs import cnn_input_side
+
+    table = config["cnn"]
+    sides = {f"CIFAR10's {cnn_input_side(config)}×{cnn_input_side(config)}": cnn_input_side(config),
+             "MNIST's 28×28 (the comparison)": 28}
+    for combination in itertools.product(*(alternatives(key, table[key]) for key in ("conv_filters", "padding"))):
+        network = dict(zip(("conv_filters", "padding"), combination))
+        for images, side in sides.items():
+            try:
+                feature_sides(network, side)
+            except ShapeError as why:
+                raise ConfigError(f"cnn.conv_filters = {network['conv_filters']} with cnn.padding = "
+                                  f"\"{network['padding']}\" does not fit {images} images: {why}") from None
 
 
 def parse_set(text: str) -> dict:

@@ -254,7 +254,7 @@ def test_a_tampered_official_archive_in_the_cache_is_refused_before_unpickling(t
     data.cache_dir().mkdir(parents=True)
     cached = data.cache_dir() / "cifar-10-python.tar.gz"
     cached.write_bytes(archive.read_bytes())
-    monkeypatch.setattr(data.pickle, "load", lambda *a, **k: pytest.fail("unpickled an unchecked archive"))
+    monkeypatch.setattr(data, "_read_batch", lambda *a, **k: pytest.fail("unpickled an unchecked archive"))
     with pytest.raises(DataError) as error:
         data.load_cifar10(None)
     assert str(cached) in str(error.value) and "1" * 64 in str(error.value)
@@ -321,3 +321,75 @@ def test_a_decoded_cache_whose_arrays_were_changed_is_decoded_again(tmp_path, mo
     np.savez(cached, **entries)
     again = data._cached_decode(source, data.read_mnist_npz)
     assert again.checksum == first.checksum and np.array_equal(again.x_train, first.x_train)
+
+
+# ---------------------------------------------------------------- CIFAR10 in colour ([data] cifar10 = "rgb")
+
+def extracted_batches(folder, per_batch=30):
+    """The official archive's cifar-10-batches-py/ folder, extracted into folder."""
+    archive = official_cifar_archive(folder.parent / f"{folder.name}.tar.gz", per_batch)
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def test_colour_cifar10_from_the_extracted_batches_keeps_32x32_rgb(tmp_path):
+    folder = extracted_batches(tmp_path / "data")
+    dataset = data.load_dataset("cifar10-rgb", folder)
+    assert dataset.x_train.shape == (150, 32, 32, 3) and dataset.x_test.shape == (30, 32, 32, 3)
+    assert dataset.name == "cifar10-rgb" and "colour, 32×32, all images" in dataset.source
+    constant = [img for img in dataset.x_test if (img == img[0, 0]).all()]   # the known test image
+    assert constant and constant[0][5, 7].tolist() == [200, 100, 50]
+    course = data.load_dataset("cifar10", folder)   # the same batches converted to the course's grey subset
+    assert course.x_train.shape[1:] == (28, 28) and course.checksum != dataset.checksum
+
+
+def test_a_balanced_colour_subset_takes_the_first_images_of_each_class(tmp_path):
+    folder = extracted_batches(tmp_path / "data")
+    dataset = data.load_dataset(data.rgb_name(3, 1), folder)
+    assert dataset.name == "cifar10-rgb-3-1" and "first 3/1 per class" in dataset.source
+    assert np.bincount(dataset.y_train, minlength=10).tolist() == [3] * 10
+    assert np.bincount(dataset.y_test, minlength=10).max() == 1
+    assert data.parse_rgb_name("cifar10-rgb-3-0") == (3, None)
+    assert data.parse_rgb_name("cifar10-rgb") == (None, None)
+
+
+def test_colour_cifar10_from_the_official_archive_is_hash_checked_and_cached_apart(tmp_path, monkeypatch):
+    archive = official_cifar_archive(tmp_path / "official.tar.gz")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "cifar-10-python.tar.gz").write_bytes(archive.read_bytes())
+    point_download_at(monkeypatch, "cifar10", archive)
+    colour = data.load_dataset("cifar10-rgb", folder)
+    grey = data.load_dataset("cifar10", folder)
+    assert colour.x_train.shape[1:] == (32, 32, 3) and grey.x_train.shape[1:] == (28, 28)
+    cached = sorted(p.name for p in (data.cache_dir() / "decoded").glob("*.npz"))
+    assert len(cached) == 2 and any("cifar10-rgb" in name for name in cached)   # one decoded copy per variant
+    point_download_at(monkeypatch, "cifar10", archive, sha256="3" * 64)
+    with pytest.raises(DataError, match="3" * 64):
+        data.load_dataset("cifar10-rgb", folder)
+
+
+def test_colour_cifar10_is_downloaded_when_no_folder_has_it(tmp_path, monkeypatch):
+    archive = official_cifar_archive(tmp_path / "official.tar.gz")
+    spec = point_download_at(monkeypatch, "cifar10", archive)
+    with pytest.raises(DataError, match="cifar-10-python.tar.gz .*nothing is downloaded"):
+        data.load_dataset("cifar10-rgb", tmp_path / "empty", download=False)
+    dataset = data.load_dataset("cifar10-rgb", None)
+    assert dataset.x_train.shape[1:] == (32, 32, 3) and spec.url in dataset.source
+
+
+def test_a_batch_file_that_would_run_code_is_refused(tmp_path):
+    """An extracted batches folder has no published hash: its pickles are read by a loader that
+    builds arrays only, so a pickle naming a function is refused, never called."""
+    folder = extracted_batches(tmp_path / "data")
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (folder / "cifar-10-batches-py" / "data_batch_3").write_bytes(pickle.dumps({b"data": Payload(), b"labels": []}))
+    with pytest.raises(DataError, match="refusing posix.system|refusing os.system"):
+        data.load_dataset("cifar10-rgb", folder)
+    assert not marker.exists()

@@ -177,3 +177,80 @@ def test_rejects_a_network_it_cannot_invert():
         project(keras.Model(inputs, x), "strided", np.zeros((1, 8, 8, 1), np.float32), 0)
     with pytest.raises(ValueError, match="no layer"):
         project(small_net(), "nope", np.zeros((1, 12, 12, 2), np.float32), 0)
+
+
+# ---------------------------------------------------------------- other networks: valid padding, tanh
+
+def any_net(padding, activation, seed=1, side=16):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((side, side, 3))
+    bias = keras.initializers.Constant(0.05)
+    x = layers.Conv2D(4, 3, padding=padding, activation=activation, name="c1", bias_initializer=bias)(inputs)
+    x = layers.MaxPooling2D(2, name="p1")(x)
+    x = layers.Conv2D(5, 5, padding=padding, activation=activation, name="c2", bias_initializer=bias)(x)
+    x = layers.MaxPooling2D(2, name="p2")(x)
+    return keras.Model(inputs, layers.Dense(3)(layers.Flatten()(x)))
+
+
+def ref_conv(x, kernel, bias, padding, activation):
+    k = kernel.shape[0] // 2
+    if padding == "same":
+        x = np.pad(x, ((0, 0), (k, k), (k, k), (0, 0)))
+    n, h, w, _ = x.shape
+    out = np.zeros((n, h - 2 * k, w - 2 * k, kernel.shape[3]))
+    for i in range(h - 2 * k):
+        for j in range(w - 2 * k):
+            window = x[:, i:i + 2 * k + 1, j:j + 2 * k + 1, :]
+            out[:, i, j, :] = np.tensordot(window, kernel, axes=([1, 2, 3], [0, 1, 2])) + bias
+    return np.tanh(out) if activation == "tanh" else np.maximum(out, 0)
+
+
+def ref_transposed(signal, kernel, padding):
+    """Each output value spreads its filter back over the input positions it read from; 'same'
+    crops the padding away, 'valid' had none."""
+    n, h, w, _ = signal.shape
+    k = kernel.shape[0] // 2
+    out = np.zeros((n, h + 2 * k, w + 2 * k, kernel.shape[2]))
+    for i in range(h):
+        for j in range(w):
+            out[:, i:i + 2 * k + 1, j:j + 2 * k + 1, :] += np.einsum("bo,xyio->bxyi", signal[:, i, j, :], kernel)
+    return out[:, k:k + h, k:k + w, :] if padding == "same" else out
+
+
+def ref_project_any(model, images, channel, padding, activation):
+    c1, c2 = model.get_layer("c1"), model.get_layer("c2")
+    a1 = ref_conv(images, *[np.asarray(v) for v in c1.weights], padding, activation)
+    p1, where1 = ref_pool(a1)
+    a2 = ref_conv(p1, *[np.asarray(v) for v in c2.weights], padding, activation)
+    p2, where2 = ref_pool(a2)
+    top = np.zeros_like(p2)
+    for b in range(len(images)):
+        r, s = np.unravel_index(np.argmax(p2[b, :, :, channel]), p2.shape[1:3])
+        top[b, r, s, channel] = p2[b, r, s, channel]
+    x = ref_unpool(top, where2, a2.shape)
+    x = ref_transposed(np.maximum(x, 0), np.asarray(c2.kernel), padding)   # the paper's ReLU, on any network
+    x = ref_unpool(x, where1, a1.shape)
+    return ref_transposed(np.maximum(x, 0), np.asarray(c1.kernel), padding)
+
+
+@pytest.mark.parametrize("padding, activation", [("valid", "relu"), ("same", "tanh"), ("valid", "tanh")])
+def test_valid_padding_tanh_and_colour_match_the_reference(padding, activation):
+    """16×16 colour images; with valid padding the sides go 16 → 14 → 7 → 3 → 1, so an odd side is pooled too."""
+    model = any_net(padding, activation)
+    images = np.random.default_rng(8).random((3, 16, 16, 3)).astype(np.float32)
+    pooled = forward(conv_stack(model, "p2"), images)[0][-1]
+    channel = int(pooled.max(axis=(0, 1, 2)).argmax())   # a map that fires: a tanh map may be negative everywhere
+    ours = project(model, "p2", images, channel)
+    assert ours.shape == images.shape and np.abs(ours).max() > 0
+    np.testing.assert_allclose(ours, ref_project_any(model, images, channel, padding, activation),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_a_valid_convolution_reads_its_field_without_offset():
+    from experiments.deconvnet import field_bounds
+
+    stack = conv_stack(any_net("valid", "relu"), "p2")
+    # p2 (0, 0) ← c2 rows 0–1 ← p1 rows 0–5 ← c1 rows 0–11 ← input rows 0–13
+    assert field_bounds(stack, 0, 0) == (0, 13, 0, 13)
+    stack = conv_stack(any_net("same", "relu"), "p2")
+    assert field_bounds(stack, 0, 0) == (-5, 8, -5, 8)

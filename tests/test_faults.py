@@ -90,9 +90,9 @@ def test_an_rnn_as_large_as_lenet5_gets_no_narrowed_copy_of_lenet5():
 
     config = load_config(None, "smoke", ["rnn.hidden_sizes=[4096]"])
     runs = BY_NAME["compare"].runs(config)
-    assert runs and not any("narrowed" in spec.label or "widths" in spec.params for spec in runs)
+    assert runs and not any("narrowed" in spec.label or "conv_filters" in spec.params for spec in runs)
     config = load_config(None, "smoke", ["rnn.hidden_sizes=[64]"])
-    assert any("widths" in spec.params for spec in BY_NAME["compare"].runs(config))
+    assert any("conv_filters" in spec.params for spec in BY_NAME["compare"].runs(config))
 
 
 @pytest.mark.parametrize("make, says", [

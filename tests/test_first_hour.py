@@ -78,10 +78,10 @@ def test_a_run_param_that_nothing_reads_is_refused(tmp_path):
 
         @staticmethod
         def runs(config):
-            return [RunSpec("extra", "lenet, dropout 0", 0, {"model": "lenet5", "dropout": 0.0}, "cifar10")]
+            return [RunSpec("extra", "lenet, weight decay", 0, {"model": "lenet5", "weight_decay": 1e-4}, "cifar10")]
 
     ws = Workspace(load_config(None, "smoke"), tmp_path / "output", None, (*SECTIONS, Section("extra", Extra)))
-    with pytest.raises(ConfigError, match="params dropout are read by nothing"):
+    with pytest.raises(ConfigError, match="params weight_decay are read by nothing"):
         ws.planned([ws.section("extra")])
 
 

@@ -74,6 +74,14 @@ def test_zero_spread_is_said_and_no_p_value_is_invented():
     assert verdict.verdict == "zero spread" and verdict.p_value is None and verdict.p_adjusted is None
 
 
+def test_a_grid_where_every_seed_ties_is_ranked_by_nothing_and_prints_no_missing_test():
+    """Two configurations whose seeds all reached 0.05 (found by a colour smoke build): no pair can be
+    tested, so no sentence may name a test (it once printed 'None, every pair')."""
+    claim = ranking(configs(records("dropout 0", [0.05, 0.05]), records("dropout 0.5", [0.05, 0.05])))
+    assert claim.verdict == "zero spread" and "None" not in claim.text and "no ranking is claimed" in claim.text
+    assert "could be the best" not in claim.text and claim.p_adjusted is None
+
+
 def test_lenet5_well_above_the_best_rnn_is_resolved_with_the_grids_pooled_variance():
     rnn_grid = configs(*(records(f"lstm, {h} units", [m - 0.002, m + 0.002], {"cell": "lstm", "hidden_size": h})
                          for h, m in ((64, 0.955), (128, 0.96), (256, 0.965))),

@@ -85,9 +85,10 @@ def _normalise(tile: np.ndarray) -> np.ndarray:
 
 
 def mosaic(tiles: np.ndarray, pad: int = 1, normalise: bool = True) -> np.ndarray:
-    """tiles (R, C, h, w) → one (R·(h+pad), C·(w+pad)) image, NaN between tiles (drawn white)."""
-    rows, cols, h, w = tiles.shape
-    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), np.nan, dtype=np.float32)
+    """tiles (R, C, h, w) → one (R·(h+pad), C·(w+pad)) image, NaN between tiles (drawn white); colour
+    tiles (R, C, h, w, 3) → the same with 3 channels, each tile scaled over its three channels at once."""
+    rows, cols, h, w = tiles.shape[:4]
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad, *tiles.shape[4:]), np.nan, dtype=np.float32)
     for r in range(rows):
         for c in range(cols):
             tile = _normalise(tiles[r, c]) if normalise else tiles[r, c]
@@ -103,10 +104,12 @@ def shared_scale(*groups: np.ndarray) -> list[np.ndarray]:
 
 
 def filter_mosaic(filters: np.ndarray, cols: int, pad: int = 1, normalise: bool = True) -> np.ndarray:
-    """filters (n, h, w) → rows of `cols` tiles (mosaic); a last row is filled with zero tiles."""
+    """filters (n, h, w) or (n, h, w, 3) → rows of `cols` tiles (mosaic); a short last row is filled
+    with blank (white) tiles."""
     rows = -(-len(filters) // cols)
     if rows * cols > len(filters):
-        filters = np.concatenate([filters, np.zeros((rows * cols - len(filters),) + filters.shape[1:], filters.dtype)])
+        blank = np.full((rows * cols - len(filters),) + filters.shape[1:], np.nan, np.float32)
+        filters = np.concatenate([filters.astype(np.float32), blank])
     return mosaic(filters.reshape(rows, cols, *filters.shape[1:]), pad, normalise)
 
 
@@ -116,6 +119,8 @@ def image_panels(panels: list[tuple[str, np.ndarray]], cmap="gray", colorbar_lab
     figure, axes = plt.subplots(1, len(panels), figsize=(width, height))
     colour_map = plt.get_cmap(cmap).with_extremes(bad="white")
     for axis, (title, image) in zip(np.atleast_1d(axes), panels):
+        if image.ndim == 3:   # colour: vmin/vmax do not apply to RGB, so scale here; NaN → transparent
+            image = _rgba(image, vmin, vmax)
         shown = axis.imshow(image, cmap=colour_map, interpolation="nearest", vmin=vmin, vmax=vmax)
         axis.set_title(title, fontsize=9)
         axis.axis("off")
@@ -124,7 +129,16 @@ def image_panels(panels: list[tuple[str, np.ndarray]], cmap="gray", colorbar_lab
     return to_png(figure)
 
 
-def histograms(named: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
+def _rgba(image: np.ndarray, vmin=None, vmax=None) -> np.ndarray:
+    """(h, w, 3) with NaN gaps → RGBA in [0, 1], the gaps transparent (white on the page)."""
+    gaps = np.isnan(image).any(axis=-1)
+    low = 0.0 if vmin is None else vmin
+    high = 1.0 if vmax is None else vmax
+    rgb = np.clip((np.nan_to_num(image, nan=high) - low) / max(high - low, 1e-12), 0, 1)
+    return np.concatenate([rgb, (~gaps)[..., None].astype(rgb.dtype)], axis=-1)
+
+
+def histograms(named: list[tuple[str, np.ndarray, np.ndarray]], x_label="activation (non-zero values)") -> bytes:
     """One panel per layer: counts over bin edges, log scale."""
     figure, axes = plt.subplots(1, len(named), figsize=(4.2 * len(named), 3.0))
     for axis, (title, counts, edges) in zip(np.atleast_1d(axes), named):
@@ -133,7 +147,7 @@ def histograms(named: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
         axis.set_yscale("log")
         axis.set_ylim(bottom=0.8)
         axis.set_title(title, fontsize=9)
-        axis.set_xlabel("activation (non-zero values)")
+        axis.set_xlabel(x_label)
         axis.set_ylabel("count")
     figure.tight_layout()
     return to_png(figure)
@@ -143,7 +157,7 @@ def occlusion_figure(images: np.ndarray, maps: np.ndarray, titles: list[str]) ->
     """Each image above the map of the true class's probability under the occluder."""
     figure, axes = plt.subplots(2, len(images), figsize=(2.4 * len(images), 5.0), squeeze=False)
     for index, (image, heat, title) in enumerate(zip(images, maps, titles)):
-        axes[0, index].imshow(image, cmap="gray", vmin=0, vmax=1)
+        axes[0, index].imshow(image, cmap="gray", vmin=0, vmax=1) if image.ndim == 2 else axes[0, index].imshow(image)
         axes[0, index].set_title(title, fontsize=8)
         shown = axes[1, index].imshow(heat, cmap="magma", vmin=0, vmax=1)
         for axis in axes[:, index]:

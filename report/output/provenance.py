@@ -100,6 +100,15 @@ def build(profile: str, section_records: dict[str, list[dict]], analysis_keys: d
     for name, key in analysis_keys.items():
         sections.append({"name": name, "runs": 0, "wall": "n/a", "span": "n/a", "key": key, "devices": "CPU",
                          "precision": "float32"})
+    from experiments.network import describe, input_shape, network_of
+
+    networks = {}   # every LeNet5 the runs trained, with its input and the sections that trained it
+    for name, records in section_records.items():
+        for record in records:
+            if record["params"]["model"] == "lenet5":
+                side, _, channels = input_shape(record["params"])
+                shape = f"{side}×{side} {'colour' if channels == 3 else 'grey'}"
+                networks.setdefault((describe(network_of(record["params"])), shape), set()).add(name)
     trained_with = sorted({tuple(sorted(r["versions"].items())) for records in section_records.values()
                            for r in records if r.get("versions")})
     return {"versions": package_versions(), "commit": git_commit(), "cpu": cpu_name(),
@@ -107,4 +116,6 @@ def build(profile: str, section_records: dict[str, list[dict]], analysis_keys: d
             "trained_with": [", ".join(f"{k} {v}" for k, v in versions) for versions in trained_with],
             "cores": os.cpu_count(), "python": platform.python_version(),
             "datasets": [{"name": n, "checksum": c, "source": s} for n, (c, s) in sorted(datasets.items())],
-            "sections": sections, "profile": profile}
+            "sections": sections, "profile": profile,
+            "networks": [{"network": n, "input": shape, "sections": ", ".join(sorted(names))}
+                         for (n, shape), names in sorted(networks.items())]}

@@ -33,8 +33,13 @@ def run_folder(root: Path, section: str, record: dict) -> Path:
 def hparams_of(record: dict) -> dict:
     params = record["params"]
     values = {key: params[key] for key in HPARAM_KEYS if key in params}
-    if "widths" in params:
-        values["widths"] = "/".join(map(str, params["widths"]))
+    if params["model"] == "lenet5":   # the network's settings, defaults included, as text or numbers
+        from experiments.network import network_of
+
+        network = network_of(params)
+        values.update(conv_filters="/".join(map(str, network["conv_filters"])),
+                      fc_units="/".join(map(str, network["fc_units"])) or "none",
+                      activation=network["activation"], padding=network["padding"], dropout=network["dropout"])
     values["seed"] = record["seed"]
     return values
 
@@ -110,15 +115,18 @@ TILE, GAP = 6, 2  # each 5×5 filter drawn 30×30 (nearest neighbour), 2 pixels 
 
 
 def filter_grid(kernel: np.ndarray, scale: float, cols: int = 8) -> np.ndarray:
-    """A conv1 kernel (5, 5, 1, maps) → one uint8 grey image of its filters, `cols` a row.
+    """A conv1 kernel (5, 5, 1, maps) → one uint8 grey image of its filters, `cols` a row; a colour
+    network's kernel (5, 5, 3, maps) → one RGB image, each channel on the same scale.
 
     One scale for every filter and epoch (± scale → black/white, 0 → mid-grey), so filters can be
     compared with each other and across epochs: a filter drawn faint is a small one, not a rescaled one."""
     from .figures import filter_mosaic
 
-    filters = kernel[:, :, 0, :].transpose(2, 0, 1) / scale
+    filters = (kernel[:, :, 0, :].transpose(2, 0, 1) if kernel.shape[2] == 1 else kernel.transpose(3, 0, 1, 2)) / scale
     enlarged = np.repeat(np.repeat(filters, TILE, axis=1), TILE, axis=2)  # nearest neighbour
     grid = filter_mosaic(enlarged, cols, pad=GAP, normalise=False)  # NaN between filters
+    if grid.ndim == 3:
+        grid = np.where(np.isnan(grid).any(axis=-1, keepdims=True), np.nan, grid)
     return np.where(np.isnan(grid), 255, np.clip(np.rint(127.5 + 127.5 * np.nan_to_num(grid)), 0, 255)).astype(np.uint8)
 
 
@@ -128,7 +136,7 @@ def _png(image: np.ndarray) -> bytes:
     from PIL import Image  # Pillow comes with matplotlib and WeasyPrint
 
     buffer = io.BytesIO()
-    Image.fromarray(image, mode="L").save(buffer, format="PNG")
+    Image.fromarray(image, mode="L" if image.ndim == 2 else "RGB").save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -146,7 +154,7 @@ def _image_event(tag: str, image: np.ndarray, step: int, description: str):
 
 
 def write_filters(root: Path, section: str, record: dict, kernels: np.ndarray) -> None:
-    """kernels (epochs + 1, 5, 5, 1, maps): conv1 at initialisation and after each epoch, in the run's
+    """kernels (epochs + 1, 5, 5, channels, maps): conv1 at initialisation and after each epoch, in the run's
     folder; any other run's filter image in the section is removed (the best run can change)."""
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
 

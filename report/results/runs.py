@@ -41,6 +41,41 @@ def optimizer_grid(section: dict) -> list[dict]:
             for m in (section["momentum"] if name in TAKES_MOMENTUM else [None])]
 
 
+def cifar10_dataset(config: dict) -> str:
+    """The CIFAR10 the config asks for, by the dataset name that says which images (experiments/data.py)."""
+    data = config["data"]
+    if data["cifar10"] == "course":
+        return "cifar10"
+    from experiments.data import rgb_name
+
+    return rgb_name(data["train_per_class"] or None, data["test_per_class"] or None)
+
+
+def cnn_input_side(config: dict) -> int:
+    return 32 if config["data"]["cifar10"] == "rgb" else 28
+
+
+def cnn_input(config: dict) -> dict:
+    """The input shape as a run parameter: only when it is not 28×28 grey, so those runs keep their keys."""
+    return {"input_shape": [32, 32, 3]} if config["data"]["cifar10"] == "rgb" else {}
+
+
+def network_grid(table: dict) -> list[tuple[dict, str]]:
+    """Every network a [cnn] table names (the product of its axes), each with the words its labels
+    add: the settings that vary over the grid ('dropout 0', 'fc 120/84, tanh'); '' for one network."""
+    import itertools
+
+    from experiments.network import NETWORK_KEYS, alternatives, setting_label
+
+    axes = {key: alternatives(key, table[key]) for key in NETWORK_KEYS}
+    varying = [key for key in NETWORK_KEYS if len(axes[key]) > 1]
+    grid = []
+    for values in itertools.product(*axes.values()):
+        network = dict(zip(NETWORK_KEYS, values))
+        grid.append((network, ", ".join(setting_label(key, network[key]) for key in varying)))
+    return grid
+
+
 def format_rate(value: float) -> str:
     return f"{value:g}"
 

@@ -20,14 +20,16 @@ def best_run(cnn_records: list[dict]) -> dict:
 
 
 def load(inputs, record: dict, snapshot_epoch: int | None = None):
-    """The stored LeNet5 of a run; with snapshot_epoch, its conv layers as they were after that epoch."""
-    from experiments.models import build_lenet5
+    """The stored LeNet5 of a run, built from the run's own network settings; with snapshot_epoch, its
+    conv layers as they were after that epoch."""
+    from experiments.models import build_model
+    from experiments.network import conv_layer_names, network_of
 
     arrays = inputs.arrays("cnn", record)
-    model = build_lenet5()
+    model = build_model(record["params"])
     model.set_weights([arrays[name] for name in sorted(arrays) if name.startswith("weight_")])
     if snapshot_epoch is not None:
-        for layer in ("conv1", "conv2"):
+        for layer in conv_layer_names(network_of(record["params"])):
             model.get_layer(layer).set_weights([arrays[f"snapshot_{layer}_kernel"][snapshot_epoch],
                                                 arrays[f"snapshot_{layer}_bias"][snapshot_epoch]])
     return model, arrays
@@ -37,6 +39,6 @@ def test_inputs(inputs, record: dict) -> tuple[np.ndarray, np.ndarray]:
     """The run's test images as the network reads them, and their labels."""
     from experiments.training import fixed_test_subset, to_inputs
 
-    dataset = inputs.dataset("cifar10")
+    dataset = inputs.dataset(record["dataset"])
     rows = fixed_test_subset(dataset, record["params"]["test_samples"])
     return to_inputs(dataset.x_test[rows], "lenet5"), dataset.y_test[rows]

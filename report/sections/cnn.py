@@ -6,8 +6,10 @@ import numpy as np
 
 from ..stats.claims import Claim, fmt_interval, fmt_spread
 from ..stats.findings import accuracy_cell, optimizer_words, names, outcome, ranking, run_notes
-from ..results.runs import (RunSpec, format_rate, optimizer_grid, optimizer_label, precision_label, seeded,
-                            with_precision)
+from experiments.network import describe, network_of, non_default, widths_text
+
+from ..results.runs import (RunSpec, cifar10_dataset, cnn_input, format_rate, network_grid, optimizer_grid,
+                            optimizer_label, precision_label, seeded, with_precision)
 from ..stats.statistics import chance_threshold
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
@@ -20,10 +22,27 @@ def runs(config: dict) -> list[RunSpec]:
     budget = {k: section[k] for k in ("epochs", "batch_size", "samples_per_epoch", "test_samples", "log_every_steps")}
     budget["curve_test_samples"] = section["test_samples"]  # 1,000 test images: all of them every epoch
     precision = with_precision(section["precision"])
-    grid = [(f"{optimizer_label(optimizer)}, lr={format_rate(rate)}{precision_label(section['precision'])}",
-             {"model": "lenet5", **optimizer, "learning_rate": rate, **budget, **precision})
+    grid = [(f"{optimizer_label(optimizer)}, lr={format_rate(rate)}{', ' + words if words else ''}"
+             f"{precision_label(section['precision'])}",
+             {"model": "lenet5", **non_default(network), **cnn_input(config), **optimizer, "learning_rate": rate,
+              **budget, **precision})
+            for network, words in network_grid(section)
             for optimizer in optimizer_grid(section) for rate in section["learning_rates"]]
-    return seeded("cnn", grid, section["seeds"], "cifar10", keep_weights=True)
+    return seeded("cnn", grid, section["seeds"], cifar10_dataset(config), keep_weights=True)
+
+
+def network_words(configs) -> dict[str, str]:
+    """label → the network settings that vary over these configurations, as labels name them ('' if none)."""
+    from experiments.network import NETWORK_KEYS, setting_label
+
+    networks = {c.label: network_of(c.params) for c in configs}
+    varying = [key for key in NETWORK_KEYS if len({repr(n[key]) for n in networks.values()}) > 1]
+    return {label: ", ".join(setting_label(key, n[key]) for key in varying) for label, n in networks.items()}
+
+
+def row_name(config, words: dict[str, str]) -> str:
+    """A heatmap row: the optimizer, and the network where the network varies."""
+    return optimizer_label(config.params) + (f", {words[config.label]}" if words[config.label] else "")
 
 
 def summarize(records: dict, analysis, settings: dict) -> dict:
@@ -31,13 +50,17 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     configs = by_config(own)
     test_images = images_tested(own)
     threshold = chance_threshold(test_images)
-    optimizers = list(dict.fromkeys(optimizer_label(r["params"]) for r in own))
+    words = network_words(configs)
+    optimizers = list(dict.fromkeys(row_name(c, words) for c in configs))
     rates = list(dict.fromkeys(r["params"]["learning_rate"] for r in own))
-    by_params = {(optimizer_label(s.params), s.params["learning_rate"]): s for s in configs}
+    by_params = {(row_name(s, words), s.params["learning_rate"]): s for s in configs}
     table = np.full((len(optimizers), len(rates)), np.nan)
     cells = np.empty(table.shape, dtype=object)
     for i, optimizer in enumerate(optimizers):
         for j, rate in enumerate(rates):
+            if (optimizer, rate) not in by_params:
+                cells[i, j] = ""
+                continue
             s = by_params[(optimizer, rate)].spread()
             table[i, j] = s.mean
             cells[i, j] = fmt_spread(s, show_n=False) if s.n else by_params[(optimizer, rate)].status
@@ -49,11 +72,15 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "train_accuracy": fmt_spread(s.spread("train_accuracy"), show_n=False),
                   "status": s.status} for s in configs],
         "claims": [claim for claim in [ranking(configs, family="the CIFAR10 grid")] if claim] + outcome_claims(configs, threshold, test_images)
-        + rate_claims(configs),
+        + rate_claims(configs, words),
+        "networks": list(dict.fromkeys(describe(network_of(c.params)) for c in configs)),
+        "images": images_words(params),
         "tables": {
-            "grid": {"columns": ["configuration", "optimizer", "momentum", "learning_rate", *ACCURACY_COLUMNS,
-                                 "train_accuracy_mean", "state"],
+            "grid": {"columns": ["configuration", "optimizer", "momentum", "learning_rate", "network",
+                                 "activation", "padding", "dropout", *ACCURACY_COLUMNS, "train_accuracy_mean", "state"],
                      "rows": [[c.label, c.params["optimizer"], c.params.get("momentum", ""), c.params["learning_rate"],
+                               widths_text(network_of(c.params)), *(network_of(c.params)[key] for key in
+                                                                    ("activation", "padding", "dropout")),
                                *accuracy_columns(c),
                                c.spread("train_accuracy").mean, c.status] for c in configs]}},
         "run_notes": run_notes(configs),
@@ -170,21 +197,31 @@ def loss_path(config) -> tuple[float, float] | None:
     return sum(a for a, _ in paths) / len(paths), sum(b for _, b in paths) / len(paths)
 
 
-def rate_claims(configs) -> list[Claim]:
-    """For each optimizer: its best learning rate, tested against seed noise."""
+def images_words(params: dict) -> str:
+    """Which CIFAR10 the runs trained on, as the section's text says it."""
+    if params.get("input_shape") == [32, 32, 3]:
+        return "CIFAR10 in colour (the official 32×32 RGB images)"
+    return "the course's CIFAR10 subset (28×28 grayscale)"
+
+
+def rate_claims(configs, words: dict[str, str] | None = None) -> list[Claim]:
+    """For each optimizer (on each network, where the network varies): its best learning rate,
+    tested against seed noise."""
+    words = words or {c.label: "" for c in configs}
     claims = []
     groups: dict[str, list] = {}
     for config in configs:
-        groups.setdefault(optimizer_label(config.params), []).append(config)
+        groups.setdefault(row_name(config, words), []).append(config)
     if len(groups) == 1:
         return []   # one optimizer: the grid's ranking already is its learning rates' ranking
     for name, members in groups.items():
         if len(members) < 2:
             continue
         spoken = optimizer_words(members[0].params)
-        claim = ranking(members, f"{spoken} learning rate", family=f"{name}'s learning rates")
+        at = f" at {words[members[0].label]}" if words[members[0].label] else ""
+        claim = ranking(members, f"{spoken} learning rate{at}", family=f"{name}'s learning rates")
         if claim is None:
-            claims.append(Claim(f"{spoken[0].upper() + spoken[1:]} produced no finished run.", "failed",
+            claims.append(Claim(f"{spoken[0].upper() + spoken[1:]}{at} produced no finished run.", "failed",
                                 {m.label: [] for m in members}))
         else:
             claims.append(claim)

@@ -6,34 +6,38 @@ from dataclasses import replace
 
 import numpy as np
 
-from experiments.sizes import LENET5_WIDTHS, lenet5_parameters, narrowed_lenet5, rnn_parameters
+from experiments.network import describe, narrowed, network_of, non_default, parameters, widths_text
+from experiments.sizes import rnn_parameters
 
 from ..stats.claims import Claim, fmt, fmt_spread, observation
 from ..errors import MkreportError
 from ..stats.findings import accuracy_cell, seconds
-from ..results.runs import RunSpec, format_rate, seeded
+from ..results.runs import RunSpec, format_rate, network_grid, seeded
 from ..stats.summary import ACCURACY_COLUMNS, ConfigSummary, accuracy_columns, best, by_config, seed_count
 from .rnn import budget
 
 TITLE = "CNN versus RNN"
 READS = ("rnn",)
 ALSO_READS = ("cnn",)  # the CIFAR10 result, as context, when that section is built
+NARROWED = "narrowed to"   # in the label of the size-matched LeNet5
 
 
 def runs(config: dict) -> list[RunSpec]:
-    """LeNet5 on MNIST with the RNN section's budget and seeds, for a fair comparison; and, with
-    size_matched, the same network narrowed to the parameter count of the largest RNN configuration."""
+    """LeNet5 (the [cnn] network; where [cnn] has network axes, the first value of each) on MNIST with the
+    RNN section's budget and seeds, for a fair comparison; and, with size_matched, the same network
+    narrowed to the parameter count of the largest RNN configuration."""
     compare = config["compare"]
+    network = network_grid(config["cnn"])[0][0]
     base = {"model": "lenet5", "optimizer": compare["optimizer"], "learning_rate": compare["learning_rate"],
             **budget(config)}
     label = f"lenet5, {compare['optimizer']}, lr={format_rate(compare['learning_rate'])}"
-    grid = [(label, base)]
+    grid = [(label, {**base, **non_default(network)})]
     if compare["size_matched"]:
         largest = max(rnn_parameters(cell, hidden) for cell in config["rnn"]["cells"]
                       for hidden in config["rnn"]["hidden_sizes"])
-        widths = narrowed_lenet5(largest)
-        if widths != LENET5_WIDTHS:  # an RNN as large as LeNet5: the "narrowed" one would be the same network
-            grid.append((f"{label}, narrowed to {'/'.join(map(str, widths))}", {**base, "widths": list(widths)}))
+        narrow = narrowed(network, largest)
+        if narrow != network:  # an RNN as large as LeNet5: the "narrowed" one would be the same network
+            grid.append((f"{label}, {NARROWED} {widths_text(narrow)}", {**base, **non_default(narrow)}))
     return seeded("compare", grid, config["rnn"]["seeds"], "mnist")
 
 
@@ -57,15 +61,15 @@ def _row(name: str, summary: ConfigSummary, thresholds) -> dict:
 
 def summarize(records: dict, analysis, settings: dict) -> dict:
     cnns = by_config(records["compare"])
-    cnn = next(c for c in cnns if "widths" not in c.params)
-    narrow = next((c for c in cnns if "widths" in c.params), None)
+    cnn = next(c for c in cnns if NARROWED not in c.label)
+    narrow = next((c for c in cnns if NARROWED in c.label), None)
     rnn = best(by_config(records["rnn"]))
     if rnn is None:
         raise MkreportError("no RNN configuration finished; the comparison needs one (`mkreport rnn`)")
     thresholds = settings["accuracy_thresholds"]
     named = [("LeNet5 (CNN)", cnn)]
     if narrow:
-        named.append((f"LeNet5 narrowed to {lenet5_parameters(narrow.params['widths']):,} parameters", narrow))
+        named.append((f"LeNet5 narrowed to {parameters(network_of(narrow.params)):,} parameters", narrow))
     named.append((f"{rnn.label} (best RNN)", rnn))
     rows = [_row(name, summary, thresholds) for name, summary in named]
     cifar = None
@@ -80,7 +84,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     elif settings["size_matched"]:
         largest = max(rnn_parameters(r["params"]["cell"], r["params"]["hidden_size"]) for r in records["rnn"])
         claims.append(observation(f"No narrowed LeNet5 was trained: the largest RNN configuration has {largest:,} "
-                                  f"parameters, at least LeNet5's {lenet5_parameters():,}, so LeNet5 cannot be "
+                                  f"parameters, at least LeNet5's {parameters(network_of(cnn.params)):,}, so LeNet5 cannot be "
                                   "narrowed to its size."))
     return {
         "curves": [replace(summary, label=name) for name, summary in named],
@@ -89,6 +93,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "cifar": cifar, "claims": claims,
         "samples_seen": params["epochs"] * params["samples_per_epoch"],
         "seeds": seed_count(records["compare"]), "narrow": bool(narrow),
+        "network": describe(network_of(cnn.params)),
         "tables": {"models": {
             "columns": ["model", *ACCURACY_COLUMNS, "parameters", "train_seconds_per_interval",
                         "train_seconds_total", "inference_ms_per_image",
@@ -104,7 +109,7 @@ def size_matched_claims(narrow, rnn, narrow_row: dict, rnn_row: dict, rnn_config
     size, target = narrow_row["parameters_raw"], rnn_row["parameters_raw"]
     largest = max(rnn_configs, key=lambda c: rnn_parameters(c.params["cell"], c.params["hidden_size"]))
     off = size / target - 1 if target else math.nan
-    match = (f"The narrowed LeNet5 ({'/'.join(map(str, narrow.params['widths']))} maps and units) has {size:,} "
+    match = (f"The narrowed LeNet5 ({widths_text(network_of(narrow.params))} maps and units) has {size:,} "
              f"parameters, {off:+.1%} against the best RNN's {target:,}")
     match += (": the two are matched in size within ±20 %." if abs(off) <= 0.2 else
               f" — it was matched to the grid's largest RNN ({largest.label}), not to the best one, so the size "

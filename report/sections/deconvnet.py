@@ -20,8 +20,8 @@ def runs(config: dict) -> list:
 
 
 def _crop(image: np.ndarray, rows: slice, cols: slice, side: int) -> np.ndarray:
-    """The receptive field's part of image, zero-padded to side×side where it meets the border."""
-    patch = np.zeros((side, side), dtype=np.float32)
+    """The receptive field's part of image (h, w) or (h, w, 3), zero-padded to side×side where it meets the border."""
+    patch = np.zeros((side, side, *image.shape[2:]), dtype=np.float32)
     part = image[rows, cols]
     patch[: part.shape[0], : part.shape[1]] = part
     return patch
@@ -48,32 +48,40 @@ def _project_top(model, layer: str, x, activations, channel: int, count: int):
     strength = values[np.arange(len(x)), best_position]
     top = np.argsort(-strength, kind="stable")[:count]
     rows, cols = np.unravel_index(best_position[top], activations.shape[1:3])
-    projections = project(model, layer, x[top], channel, positions=(rows, cols))[..., 0]
+    projections = _shown(project(model, layer, x[top], channel, positions=(rows, cols)))
     crops, patches = [], []
     for index, image, row, col in zip(top, projections, rows, cols):
         field_rows, field_cols = receptive_field(stack, row, col, x.shape[1])
         crops.append(_crop(image, field_rows, field_cols, side))
-        patches.append(_crop(x[index, :, :, 0], field_rows, field_cols, side))
+        patches.append(_crop(_shown(x[index]), field_rows, field_cols, side))
     return np.stack(crops), np.stack(patches), int((strength > 0).sum()), (rows, cols)
+
+
+def _shown(images: np.ndarray) -> np.ndarray:
+    """Images (…, h, w, channels) as drawn: grey ones without their channel axis, colour ones as they are."""
+    return images[..., 0] if images.shape[-1] == 1 else images
 
 
 def analyse(inputs, settings: dict):
     from experiments.deconvnet import conv_stack, forward, inside_positions
+    from experiments.network import network_of, pool_layer_names
     from experiments.occlusion import occlusion_map
     from experiments.visualize import one_image_per_class
 
     record = trained_lenet.best_run(inputs.records["cnn"])
+    network = network_of(record["params"])
+    pools = pool_layer_names(network)
     model, arrays = trained_lenet.load(inputs, record)
     x_test, y_test = trained_lenet.test_inputs(inputs, record)
-    outputs = forward(conv_stack(model, "pool2"), x_test)[0]
-    pooled = {"pool1": outputs[1], "pool2": outputs[3]}
+    outputs = forward(conv_stack(model, pools[-1]), x_test)[0]
+    pooled = {pool: outputs[2 * i + 1] for i, pool in enumerate(pools)}
     out, chosen_maps, firing = {}, {}, {}
     for layer, values in pooled.items():
         # the maps that fire most strongly inside the image; dead maps would project to nothing
         stack = conv_stack(model, layer)
         inside = inside_positions(stack, values.shape[1], values.shape[2], x_test.shape[1])
         order = np.argsort(-values[:, inside].max(axis=(0, 1)), kind="stable")
-        maps = order[: settings["feature_maps"]]
+        maps = order[: min(settings["feature_maps"], values.shape[-1])]
         chosen_maps[layer] = maps.tolist()
         tops = [_project_top(model, layer, x_test, values, int(c), settings["top_images"]) for c in maps]
         out[f"{layer}_projections"] = np.stack([t[0] for t in tops])
@@ -82,27 +90,29 @@ def analyse(inputs, settings: dict):
         firing[layer] = [t[2] for t in tops]
 
     occluded = one_image_per_class(y_test, 1)[: settings["occlusion_images"]]
-    grey = float(inputs.dataset("cifar10").x_train.mean() / 255.0)
-    out["occlusion_images"] = x_test[occluded, :, :, 0]
+    grey = float(inputs.dataset(record["dataset"]).x_train.mean() / 255.0)
+    out["occlusion_images"] = _shown(x_test[occluded])
     out["occlusion_maps"] = np.stack([occlusion_map(model, x_test[i], int(y_test[i]), settings["occlusion_patch"], grey)
                                       for i in occluded])
     probabilities = model.predict(x_test[occluded], verbose=0)
 
-    evolution_maps = chosen_maps["pool2"][: settings["evolution_maps"]]
+    last = pools[-1]
+    evolution_maps = chosen_maps[last][: settings["evolution_maps"]]
     epochs = arrays["snapshot_conv1_kernel"].shape[0]
     frames = []
     for epoch in range(epochs):
         snapshot, _ = trained_lenet.load(inputs, record, snapshot_epoch=epoch)
         # the conv stack run eagerly: no predict function to trace for each snapshot
-        values = forward(conv_stack(snapshot, "pool2"), x_test)[0][-1]
-        frames.append(np.stack([_project_top(snapshot, "pool2", x_test, values, c, 1)[0][0] for c in evolution_maps]))
-    out["evolution"] = np.stack(frames, axis=1)  # (maps, epochs, side, side)
+        values = forward(conv_stack(snapshot, last), x_test)[0][-1]
+        frames.append(np.stack([_project_top(snapshot, last, x_test, values, c, 1)[0][0] for c in evolution_maps]))
+    out["evolution"] = np.stack(frames, axis=1)  # (maps, epochs, side, side[, 3])
 
     import tensorflow as tf
 
     true_probability = tf.nn.softmax(probabilities).numpy()[np.arange(len(occluded)), y_test[occluded]]
     record_out = {"run": {"label": record["label"], "seed": record["seed"], "key": record["key"]},
                   "maps": chosen_maps, "firing_inside": firing, "evolution_maps": evolution_maps, "epochs": epochs - 1,
+                  "pools": pools, "activation": network["activation"], "padding": network["padding"],
                   "occlusion_labels": y_test[occluded].tolist(), "occlusion_patch": settings["occlusion_patch"],
                   "occlusion_unoccluded": true_probability.tolist(), "grey": grey}
     return record_out, out
@@ -157,7 +167,10 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                            "few": [f"map {m} fires inside the image on {count(n, 'test image')} only"
                                    for m, n in zip(record["maps"][layer], record["firing_inside"][layer])
                                    if n < arrays[f"{layer}_projections"].shape[1]]}
-                   for layer in ("pool1", "pool2")},
+                   for layer in record["pools"]},
+        "pools": record["pools"], "last_pool": record["pools"][-1],
+        "tanh": record["activation"] == "tanh", "valid": record["padding"] == "valid",
+        "side": arrays["occlusion_images"].shape[1],
         "occlusion_classes": [CIFAR_CLASS_NAMES[label] for label in labels],
         "occlusion_patch": record["occlusion_patch"],
         "claims": occlusion_claims(labels, record["occlusion_unoccluded"], arrays["occlusion_maps"]),
@@ -169,22 +182,27 @@ def projection_mosaic(projections: np.ndarray, patches: np.ndarray, per_row: int
     """(maps, k, s, s) twice → blocks of √k×√k projections beside the matching image patches, per_row blocks a row."""
     from ..output.figures import mosaic
 
-    maps, k, side, _ = projections.shape
+    maps, k, side = projections.shape[:3]
+    channels = projections.shape[4:]   # () grey, (3,) colour
     per_side = int(np.ceil(np.sqrt(k)))
 
     def square(tiles):
-        padded = np.concatenate([tiles, np.zeros((per_side ** 2 - k, side, side))]) if per_side ** 2 > k else tiles
-        return mosaic(padded.reshape(per_side, per_side, side, side))
+        filler = np.zeros((per_side ** 2 - k, side, side, *channels))
+        padded = np.concatenate([tiles, filler]) if per_side ** 2 > k else tiles
+        return mosaic(padded.reshape(per_side, per_side, side, side, *channels))
 
-    blocks = [np.concatenate([square(p), np.full((square(p).shape[0], 2), np.nan), square(q)], axis=1)
+    def blank(height, width):
+        return np.full((height, width, *channels), np.nan)
+
+    blocks = [np.concatenate([square(p), blank(square(p).shape[0], 2), square(q)], axis=1)
               for p, q in zip(projections, patches)]
-    height, width = blocks[0].shape
+    height, width = blocks[0].shape[:2]
     rows = []
     for start in range(0, maps, per_row):
         row = blocks[start:start + per_row]
-        row += [np.full((height, width), np.nan)] * (per_row - len(row))
-        rows.append(np.concatenate(sum(([b, np.full((height, 4), np.nan)] for b in row), [])[:-1], axis=1))
-    return np.concatenate(sum(([r, np.full((4, r.shape[1]), np.nan)] for r in rows), [])[:-1])
+        row += [blank(height, width)] * (per_row - len(row))
+        rows.append(np.concatenate(sum(([b, blank(height, 4)] for b in row), [])[:-1], axis=1))
+    return np.concatenate(sum(([r, blank(4, r.shape[1])] for r in rows), [])[:-1])
 
 
 def figures(summary: dict) -> dict[str, bytes]:
@@ -194,12 +212,14 @@ def figures(summary: dict) -> dict[str, bytes]:
     # large enough to read a 6×6 (pool1) or 16×16 (pool2) patch in print: two blocks a row
     out = {layer: draw.image_panels(
         [(f"{layer}: projections | image patches", projection_mosaic(arrays[f"{layer}_projections"],
-                                                                     arrays[f"{layer}_patches"], per_row))],
-        width=7.5, height=height) for layer, per_row, height in (("pool1", 2, 8.4), ("pool2", 2, 8.4))}
+                                                                     arrays[f"{layer}_patches"], 2))],
+        width=7.5, height=8.4 * min(1.0, -(-len(arrays[f"{layer}_projections"]) // 2) / 8))
+        for layer in summary["pools"]}
     out["occlusion"] = draw.occlusion_figure(arrays["occlusion_images"], arrays["occlusion_maps"],
                                              summary["occlusion_classes"])
     evolution = arrays["evolution"]
     out["evolution"] = draw.image_panels(
-        [("rows: pool2 feature maps; columns: epoch 0 (initialisation) to last", draw.mosaic(evolution))],
+        [(f"rows: {summary['last_pool']} feature maps; columns: epoch 0 (initialisation) to last",
+          draw.mosaic(evolution))],
         width=min(7.5, 1.2 + 0.9 * evolution.shape[1]), height=0.9 * evolution.shape[0] + 0.6)
     return out

@@ -65,6 +65,11 @@ def ranking_of(samples: dict[str, list[float]], what: str, family: str | None = 
         return Claim(f"The highest final test accuracy, {fmt(mean)}, is that of {leader}; but with a single seed per "
                      f"{what}, nothing separates it from the others: no ranking is claimed.", "one-seed", samples,
                      family={"name": name, "size": 0})
+    if result.test is None:   # every pair had zero spread on both sides: no p-value to invent
+        listed = names(describe(label, samples[label]) for label in result.candidates)
+        return Claim(f"No {what} is tested against another: every seed of each reached the same final test accuracy "
+                     f"({listed}), so there is no seed noise to test a difference against; no ranking is claimed.",
+                     "observation", samples, verdict="zero spread", family={"name": name, "size": result.size})
     details = {"candidates": result.candidates,
                "below": {label: {"above_it": v.a, "p_adjusted": v.p_adjusted} for label, v in result.below.items()}}
     test = f"{result.test}, every pair, Holm-adjusted over {result.size}"

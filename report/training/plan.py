@@ -26,7 +26,10 @@ def architecture(params: dict) -> tuple:
     """What decides the speed of a training step: the model, its size, the batch size and the optimizer
     (Adam's update of LeNet5's 3.3 M weights makes a step a quarter slower than plain SGD's), not the
     learning rate or the budget."""
-    return (params["model"], params.get("cell"), params.get("hidden_size"), tuple(params.get("widths", ())),
+    from experiments.network import NETWORK_KEYS
+
+    shape = tuple(repr(params.get(key)) for key in (*NETWORK_KEYS, "input_shape"))   # LeNet5's settings
+    return (params["model"], params.get("cell"), params.get("hidden_size"), shape,
             params["batch_size"], params["optimizer"], params.get("precision", "float32"))
 
 
