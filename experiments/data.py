@@ -113,9 +113,18 @@ def _checked_images(images: np.ndarray, where: str) -> np.ndarray:
     return images
 
 
-def _make(name, x_train, y_train, x_test, y_test, source) -> Dataset:
-    x_train = _checked_images(x_train, f"{source} (train)")
-    x_test = _checked_images(x_test, f"{source} (test)")
+def _checked_own_images(images: np.ndarray, where: str) -> np.ndarray:
+    if images.dtype != np.uint8 or images.ndim not in (3, 4):
+        raise DataError(f"{where}: images must be uint8 of shape (N, H, W) or (N, H, W, C), found "
+                        f"{images.dtype} {images.shape}")
+    return images
+
+
+def _make(name, x_train, y_train, x_test, y_test, source, any_shape: bool = False) -> Dataset:
+    """any_shape: a user's loader may give images of any side and channel count (uint8 all the same)."""
+    check = _checked_own_images if any_shape else _checked_images
+    x_train = check(x_train, f"{source} (train)")
+    x_test = check(x_test, f"{source} (test)")
     y_train = _checked_labels(y_train, f"{source} (train)")
     y_test = _checked_labels(y_test, f"{source} (test)")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
@@ -529,12 +538,29 @@ def _from_official(source: Path, decode, variant: str = "") -> Dataset:
     return decode(source) if source.is_dir() else _cached_decode(source, decode, variant)
 
 
-def load_dataset(name: str, data_dir: Path | None = None, download: bool = True) -> Dataset:
-    """A dataset by name: "mnist", "cifar10" (the course subset) or a colour CIFAR10 (rgb_name). download=False for
-    commands that only read (status, check, render, plan)."""
+def load_dataset(name: str, data_dir: Path | None = None, download: bool = True, code: str | None = None) -> Dataset:
+    """A dataset by name: "mnist", "cifar10" (the course subset), a colour CIFAR10 (rgb_name), or — for a
+    run of a user's own section (code: its module's file) — what the function of that module named
+    `name` returns. download=False for commands that only read (status, check, render, plan)."""
     if name.startswith(RGB_NAME):
         return load_cifar10_rgb(name, data_dir, download)
-    return LOADERS[name](data_dir, download)
+    if name in LOADERS:
+        return LOADERS[name](data_dir, download)
+    if code is None:
+        raise DataError(f"unknown dataset {name!r}: not mnist, cifar10 or cifar10-rgb, and no section module names it")
+    return own_dataset(name, code, data_dir)
+
+
+def own_dataset(name: str, code: str, data_dir: Path | None) -> Dataset:
+    """A user's loader: name(data_dir) in the section's module returns (x_train, y_train, x_test, y_test):
+    uint8 images (N, H, W) or (N, H, W, C) and labels 0–9."""
+    from .own_code import function
+
+    arrays = function(code, name, "data loader")(data_dir)
+    if not isinstance(arrays, (tuple, list)) or len(arrays) != 4:
+        raise DataError(f"{Path(code).name}: {name}() must return (x_train, y_train, x_test, y_test)")
+    x_train, y_train, x_test, y_test = (np.asarray(a) for a in arrays)
+    return _make(name, x_train, y_train, x_test, y_test, source=f"{name}() of {Path(code).name}", any_shape=True)
 
 
 LOADERS = {"mnist": load_mnist, "cifar10": load_cifar10}

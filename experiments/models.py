@@ -39,10 +39,21 @@ def build_rnn(cell: str, hidden_size: int) -> keras.Model:
     return keras.Model(inputs, logits, name=f"{cell}{hidden_size}")
 
 
-def build_model(params: dict) -> keras.Model:
+def build_model(params: dict, code: str | None = None) -> keras.Model:
+    """LeNet5, an RNN, or — for a run of a user's own section (code: its module's file) — what the
+    function of that module named by params["model"] builds from the params."""
     if params["model"] == "lenet5":
         return build_lenet5(network_of(params), input_shape(params))
-    return build_rnn(params["cell"], params["hidden_size"])
+    if params["model"] == "rnn":
+        return build_rnn(params["cell"], params["hidden_size"])
+    if code is None:
+        raise ValueError(f"unknown model {params['model']!r}: not lenet5 or rnn, and no section module names it")
+    from .own_code import function
+
+    model = function(code, params["model"], "model builder")(params)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{params['model']}() returned {type(model).__name__}, not a keras.Model")
+    return model
 
 
 def make_optimizer(name: str, learning_rate: float, momentum: float = 0.0) -> keras.optimizers.Optimizer:

@@ -30,10 +30,10 @@ def diverges(loss: float) -> bool:
 
 
 def to_inputs(images: np.ndarray, model_name: str) -> np.ndarray:
-    """uint8 images → float32 in [0, 1]; LeNet5 reads grey (N, 28, 28) with a channel axis added, or
-    colour (N, 32, 32, 3) as it is; the RNN reads rows."""
+    """uint8 images → float32 in [0, 1]. The RNN reads grey images as rows (N, 28, 28); every other
+    model (LeNet5, a user's own) reads (N, H, W, C): grey images get a channel axis, colour ones are as they are."""
     x = images.astype(np.float32) / 255.0
-    return x[..., None] if model_name == "lenet5" and x.ndim == 3 else x
+    return x[..., None] if model_name != "rnn" and x.ndim == 3 else x
 
 
 def curve_test_count(params: dict) -> int:
@@ -143,7 +143,7 @@ def _batches(images: np.ndarray, labels: np.ndarray, model_name: str, epochs: li
 
     def draw(rows):
         x = tf.cast(tf.gather(images, rows), tf.float32) / 255.0
-        return (x[..., None] if model_name == "lenet5" and images.shape.rank == 3 else x), tf.gather(labels, rows)
+        return (x[..., None] if model_name != "rnn" and images.shape.rank == 3 else x), tf.gather(labels, rows)
 
     return _without_autotune(stream.map(draw).prefetch(2))
 
@@ -246,29 +246,31 @@ def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final
 
 
 def train_run(params: dict, seed: int, data: Dataset,
-              on_epoch: Callable[[dict], None] | None = None, threads: int = THREADS_PER_RUN) -> dict:
+              on_epoch: Callable[[dict], None] | None = None, threads: int = THREADS_PER_RUN,
+              code: str | None = None) -> dict:
     """Fit the model params describe; return metrics per epoch, final weights and conv snapshots.
 
     One keras.Model.fit call over all epochs (so mkreport adds nothing per step to bare Keras),
     evaluating after every epoch on the first curve_test_samples of the fixed test subset, and
     after the last on all test_samples of it. state is "done", or "diverged" with diverged_epoch
     when a loss diverges (see DIVERGENCE_LOSS); the metrics then end with the last epoch before.
+    code: the module file of a user's own section, whose function params["model"] builds the model.
     """
 
 
     threads_in_force = use_threads(threads)
     set_determinism(seed)
     with precision_policy(params.get("precision", "float32")):
-        return _fit(params, seed, data, on_epoch, threads_in_force)
+        return _fit(params, seed, data, on_epoch, threads_in_force, code)
 
 
-def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int) -> dict:
+def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int, code: str | None) -> dict:
     import keras
     import tensorflow as tf
 
     from .models import build_model, make_optimizer
 
-    model = build_model(params)
+    model = build_model(params, code)
     model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"], params.get("momentum", 0.0)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])

@@ -124,19 +124,20 @@ def _path_option(value: Path | None) -> str | None:
     return absolute(value)
 
 
-def _same_results(recorded_settings, config: dict) -> bool:
+def _same_results(recorded_settings, config: dict, sections) -> bool:
     """Whether a config differs from the recorded build's only in its words ([report]: title, author,
     notes, templates): such a render swaps no result and needs no --force."""
     from .config import load_config
 
     try:
-        before = load_config(recorded_settings.config, recorded_settings.profile or "full", recorded_settings.sets)
+        before = load_config(recorded_settings.config, recorded_settings.profile or "full", recorded_settings.sets,
+                             sections)
     except ConfigError:  # the recorded config file is gone or changed: cannot tell
         return False
     return {k: v for k, v in before.items() if k != "report"} == {k: v for k, v in config.items() if k != "report"}
 
 
-def _claims(settings, config: dict):
+def _claims(settings, config: dict, sections):
     """The claims file to check (--claims, else [report] claims_file), read and validated against the
     configurations this config plans, before anything trains; None without one."""
     from .claims_file import read_claims_file
@@ -144,7 +145,7 @@ def _claims(settings, config: dict):
     path = None if settings.claims == "none" else settings.claims or config["report"]["claims_file"]
     if not path:
         return None
-    labels = {section.name: list(dict.fromkeys(spec.label for spec in section.runs(config))) for section in SECTIONS}
+    labels = {section.name: list(dict.fromkeys(spec.label for spec in section.runs(config))) for section in sections}
     return read_claims_file(Path(path), {name: found for name, found in labels.items() if found})
 
 
@@ -201,9 +202,19 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
                  if getattr(given, name) in (None, ()) and getattr(settings, name) not in (None, ())]
         if previous is not None and taken:
             click.echo(f"using {settings.describe(taken)}, as recorded in {output}", err=True)
-        config = load_config(settings.config, settings.profile or "full", settings.sets)
+        from .config import section_names
+        from .sections import discover
+
+        sections = discover(section_names(settings.config, settings.sets), settings.config)
+        wanted = getattr(command, "section_name", None)   # `mkreport NAME` for a section of the user's own
+        if wanted and wanted not in {section.name for section in sections}:
+            raise ConfigError(f"no such command or section {wanted!r}: the commands are "
+                              f"{', '.join(sorted(cli.commands))}; this config's sections are "
+                              f"{', '.join(section.name for section in sections)}")
+        config = load_config(settings.config, settings.profile or "full", settings.sets, sections)
         if differs_from is not None:
-            if refuses_other_settings and not force_other_settings and not _same_results(differs_from, config):
+            if refuses_other_settings and not force_other_settings and not _same_results(differs_from, config,
+                                                                                          sections):
                 raise ConfigError(f"{output} was built with {differs_from.describe()}; rendering it with "
                                   f"{settings.describe()} would replace its report with other results. Leave out "
                                   "the options to use the recorded ones, or pass --force to render anyway")
@@ -220,8 +231,8 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
             raise ConfigError(f"the data folder {data_dir} (--data-dir or MKREPORT_DATA_DIR) does not exist")
         _refuse_dangerous(output, data_dir)
         output = _writable_output(output) if writes else _readable_output(output)
-        ws = Workspace(config, output, data_dir, SECTIONS, download=download, settings=settings)
-        ws.claims = _claims(settings, config)
+        ws = Workspace(config, output, data_dir, sections, download=download, settings=settings)
+        ws.claims = _claims(settings, config, sections)
         try:
             return command(ws, **kwargs)
         except NoResults as error:
@@ -273,7 +284,18 @@ def build_options(command):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """mkreport's commands; any other name is taken as a section of the user's own (`mkreport dropout`),
+    found once the config is read (an unknown name is then one error listing commands and sections)."""
+
+    def get_command(self, ctx, name):
+        found = super().get_command(ctx, name)
+        if found is None and name.isidentifier():
+            return _own_section_command(name)
+        return found
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mkreport")
 def cli():
     """Train every experiment of the assignment and render output/report.html and report.pdf."""
@@ -331,6 +353,31 @@ def _section_command(section):
 
 for _section in SECTIONS:
     _section_command(_section)
+
+
+def _own_section_command(name: str):
+    def build(ws, force, fail_fast, executor):
+        _build(ws, [name], force, fail_fast, strict=False, executor=executor)
+
+    build.section_name = name   # checked against the config's sections before anything is written
+    command = common_options(build_options(build))
+    command.__doc__ = f"Run (or reuse) your section '{name}' and what it reads, then re-render the report."
+    return click.command(name)(command)
+
+
+@cli.command("new-section")
+@click.argument("name")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              show_default=True, help="Where to write sections/NAME.py, its template and mkreport.toml.")
+def new_section(name, folder):
+    """Write a working section of your own: a module, its template and a config that adds it to the report."""
+    from .sections.scaffold import write_section
+
+    written = write_section(name, folder)
+    for path in written:
+        say(f"wrote {path}")
+    config = next(path for path in written if path.suffix == ".toml")
+    say(f"build it: mkreport all --config {config} --profile smoke   (then: mkreport {name} --config {config})")
 
 
 @cli.command()

@@ -145,9 +145,19 @@ def _network_setting(key):
     return check
 
 
+def _section_names(value):
+    """[report] sections: module names, distinct (empty: mkreport's five and every installed section)."""
+    if not isinstance(value, list) or any(not isinstance(v, str) or not v.replace(".", "_").isidentifier()
+                                          for v in value):
+        return "a list of section names (mkreport's, or importable module names such as \"dropout\")"
+    if len(set(value)) != len(value):
+        return "a list of distinct section names (a name is repeated)"
+    return None
+
+
 SCHEMA = {
     "report": {"title": _text, "author": _text, "course": _text, "date": _text,
-               "notes_dir": _text, "templates_dir": _text, "claims_file": _text},
+               "notes_dir": _text, "templates_dir": _text, "claims_file": _text, "sections": _section_names},
     "data": {
         "cifar10": _choice(("course", "rgb")),
         "train_per_class": _whole(0),
@@ -237,18 +247,19 @@ def read_user_file(path: Path) -> dict:
     return _read_toml(text, f"config file {path}")
 
 
-def _overlay(base: dict, overrides: dict, where: str, allowed_keys=None) -> None:
+def _overlay(base: dict, overrides: dict, where: str, allowed_keys=None, schema=None) -> None:
     """Write overrides into base section by section, refusing unknown sections and keys."""
+    schema = schema or SCHEMA
     for section, table in overrides.items():
-        if section not in SCHEMA:
+        if section not in schema:
             raise ConfigError(f"{where}: unknown section [{section}]; known sections: "
-                              + ", ".join(SCHEMA))
+                              + ", ".join(schema))
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: [{section}] must be a table")
         for key, value in table.items():
-            if key not in SCHEMA[section]:
+            if key not in schema[section]:
                 raise ConfigError(f"{where}: unknown key {section}.{key}; known keys of [{section}]: "
-                                  + ", ".join(SCHEMA[section]))
+                                  + ", ".join(schema[section]))
             if allowed_keys is not None and key not in allowed_keys:
                 raise ConfigError(f"{where}: a profile may change only budgets ({', '.join(allowed_keys)}), "
                                   f"not {section}.{key}")
@@ -264,9 +275,9 @@ def _dates_as_text(config: dict) -> None:
         config["report"]["date"] = value.isoformat()
 
 
-def validate(config: dict) -> None:
+def validate(config: dict, schema=None) -> None:
     _dates_as_text(config)
-    for section, checks in SCHEMA.items():
+    for section, checks in (schema or SCHEMA).items():
         for key, check in checks.items():
             if key not in config[section]:
                 raise ConfigError(f"{section}.{key} is missing")
@@ -331,24 +342,78 @@ def parse_set(text: str) -> dict:
 PATH_KEYS = ("notes_dir", "templates_dir", "claims_file")
 
 
-def load_config(path: Path | None = None, profile: str = "full", sets=()) -> dict:
-    """Defaults, then the profile's budgets, then the user's file, then --set: a value the user sets wins."""
+def section_names(path: Path | None = None, sets=()) -> list[str]:
+    """[report] sections as the user's file and --set give it, read before the rest of the config: the
+    sections it names bring config tables of their own."""
+    names = []
+    if path is not None:
+        names = read_user_file(path).get("report", {}).get("sections", [])
+    for text in sets:
+        names = parse_set(text).get("report", {}).get("sections", names)
+    problem = _section_names(names)
+    if problem:
+        raise ConfigError(f"report.sections = {names!r} is not allowed: expected {problem}")
+    return names
+
+
+def own_tables(sections) -> tuple[dict, dict, dict]:
+    """The config tables of the user's own sections: (defaults, profile budgets, checks), each by
+    section name, from each module's CONFIG (TOML text) and CHECKS (a key's bounds; otherwise the
+    default's type decides what is allowed). One error naming the section when its table is wrong."""
+    from .sections import config_checks
+
+    defaults, profiles, schema = {}, {}, {}
+    for section in sections:
+        text = getattr(section.module, "CONFIG", None)
+        if text is None:
+            continue
+        where = f"section {section.name}'s CONFIG"
+        if not isinstance(text, str):
+            raise ConfigError(f"{where} must be TOML text (a string)")
+        parsed = _read_toml(text, where)
+        if set(parsed) - {section.name, "profiles"} or not isinstance(parsed.get(section.name, {}), dict):
+            raise ConfigError(f"{where} may hold only [{section.name}] and [profiles.<profile>.{section.name}] "
+                              f"tables, found {', '.join(sorted(parsed))}")
+        table = parsed.get(section.name, {})
+        checks = getattr(section.module, "CHECKS", {})
+        unknown = sorted(set(checks) - set(table))
+        if unknown:
+            raise ConfigError(f"section {section.name}'s CHECKS names {', '.join(unknown)}, which its CONFIG does not set")
+        schema[section.name] = {key: checks.get(key) or config_checks.like(value, f"{section.name}.{key}")
+                                for key, value in table.items()}
+        defaults[section.name] = table
+        for profile, tables in parsed.get("profiles", {}).items():
+            if profile not in PROFILES or set(tables) - {section.name}:
+                raise ConfigError(f"{where}: [profiles.{profile}] may set only [{section.name}] budgets, in a "
+                                  f"profile of {', '.join(PROFILES)}")
+            profiles.setdefault(profile, {})[section.name] = tables[section.name]
+    return defaults, profiles, schema
+
+
+def load_config(path: Path | None = None, profile: str = "full", sets=(), sections=()) -> dict:
+    """Defaults, then the profile's budgets, then the user's file, then --set: a value the user sets wins.
+    sections: the report's sections; the user's own among them bring their tables (own_tables)."""
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     defaults = shipped_defaults()
     profiles = defaults.pop("profiles", {})
+    own_defaults, own_profiles, own_schema = own_tables(sections)
+    schema = {**SCHEMA, **own_schema}
+    defaults.update(copy.deepcopy(own_defaults))
+    for name, tables in own_profiles.items():
+        profiles.setdefault(name, {}).update(tables)
     config = copy.deepcopy(defaults)
-    _overlay(config, profiles.get(profile, {}), f"profile {profile}", allowed_keys=BUDGET_KEYS)
+    _overlay(config, profiles.get(profile, {}), f"profile {profile}", allowed_keys=BUDGET_KEYS, schema=schema)
     if path is not None:
         user = read_user_file(path)
         for key in PATH_KEYS:
             value = user.get("report", {}).get(key)
             if isinstance(value, str) and value and not Path(value).is_absolute():
                 user["report"][key] = str(Path(path).parent / value)
-        _overlay(config, user, f"config file {path}")
+        _overlay(config, user, f"config file {path}", schema=schema)
     for text in sets:
-        _overlay(config, parse_set(text), f"--set {text}")
-    validate(config)
+        _overlay(config, parse_set(text), f"--set {text}", schema=schema)
+    validate(config, schema)
     config["profile"] = profile
     return config
 

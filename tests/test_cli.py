@@ -19,7 +19,7 @@ def test_version():
 
 @pytest.mark.parametrize("args, expected", [
     (["all", "--profile", "huge"], "'huge' is not one of"),
-    (["nosuch"], "No such command"),
+    (["nosuch"], "no such command or section 'nosuch'"),
     (["all", "--frobnicate"], "No such option"),
 ])
 def test_bad_usage_exits_2(args, expected):

@@ -117,7 +117,7 @@ def small_grid(tmp_path, data_dir):
 
 
 def test_a_failing_run_is_stored_as_failed_and_the_grid_goes_on(small_grid, monkeypatch):
-    def train(params, seed, data, on_epoch=None):
+    def train(params, seed, data, on_epoch=None, code=None):
         if params["optimizer"] == "adam" and params["learning_rate"] == 0.1:
             raise RuntimeError("out of memory")
         return fake_result(params)
@@ -131,7 +131,7 @@ def test_a_failing_run_is_stored_as_failed_and_the_grid_goes_on(small_grid, monk
     assert failed.record["error"] == "RuntimeError: out of memory"
 
     # the next run retries the failed run only
-    monkeypatch.setattr("experiments.training.train_run", lambda params, seed, data, on_epoch=None: fake_result(params))
+    monkeypatch.setattr("experiments.training.train_run", lambda params, seed, data, on_epoch=None, code=None: fake_result(params))
     tally = train_missing(small_grid, CNN, executor=IN_PROCESS)
     assert tally.trained == 1 and tally.reused == 3
 
@@ -139,7 +139,7 @@ def test_a_failing_run_is_stored_as_failed_and_the_grid_goes_on(small_grid, monk
 def test_fail_fast_stops_at_the_first_failure(small_grid, monkeypatch):
     calls = []
 
-    def train(params, seed, data, on_epoch=None):
+    def train(params, seed, data, on_epoch=None, code=None):
         calls.append(params["optimizer"])
         raise ValueError("bad")
 
@@ -151,7 +151,7 @@ def test_fail_fast_stops_at_the_first_failure(small_grid, monkeypatch):
 def test_ctrl_c_inside_a_run_keeps_the_runs_before_it(small_grid, monkeypatch):
     calls = []
 
-    def train(params, seed, data, on_epoch=None):
+    def train(params, seed, data, on_epoch=None, code=None):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
@@ -220,7 +220,7 @@ def test_runs_that_fell_back_to_the_cpu_beside_visible_gpus_are_said_once(small_
     """TensorFlow trains on the CPU without an error when it cannot use a GPU: mkreport says so, once."""
     import io
 
-    monkeypatch.setattr("experiments.training.train_run", lambda params, seed, data, on_epoch=None: fake_result(params))
+    monkeypatch.setattr("experiments.training.train_run", lambda params, seed, data, on_epoch=None, code=None: fake_result(params))
     from report.training.progress import Console
 
     stream = io.StringIO()

@@ -30,17 +30,26 @@ def test_experiments_import_nothing_from_report():
 
 
 @pytest.mark.slow
-def test_a_sixth_section_from_outside_mkreport_is_built_into_the_report(smoke_build, tmp_path, monkeypatch):
+def test_a_sixth_section_from_outside_mkreport_trains_its_own_model_into_the_report(smoke_build, tmp_path, monkeypatch):
+    from report.sections import own_section
+
     monkeypatch.setenv("MKREPORT_CACHE_DIR", str(smoke_build["cache"]))
     output = copy_build(smoke_build, tmp_path)
-    sections = SECTIONS + (Section.from_module(toy, templates=TOY_TEMPLATES),)
-    ws = Workspace(load_config(None, "smoke"), output, smoke_build["data_dir"], sections=sections)
+    sections = SECTIONS + (own_section(toy, "the test"),)
+    ws = Workspace(load_config(None, "smoke", sections=sections), output, smoke_build["data_dir"], sections=sections)
     built = build_report(ws)
-    assert built.tally.trained == 0 and built.sections[-1] == "toy"
+    assert built.tally.trained == 2 and built.sections[-1] == "toy"   # its two runs; the five sections' are reused
+    records = ws.records("toy")
+    assert {r["label"] for r in records} == {"width 4", "width 8"}
+    assert [r["parameters"] for r in sorted(records, key=lambda r: r["params"]["width"])] == [
+        784 * 4 + 4 + 4 * 10 + 10, 784 * 8 + 8 + 8 * 10 + 10]   # the perceptron its build_model makes
     html = (output / "report.html").read_text()
     assert 'id="sec-toy"' in html and "6. A toy section" in html
     assert "The toy section counted 9 configurations and 9 runs." in html
+    toy_html = html.split('id="sec-toy"')[1].split("</section>")[0]
+    assert "width 4" in toy_html and "with a single seed per width, nothing separates it" in toy_html
     assert (output / "figures" / "toy_bars.png").read_bytes().startswith(b"\x89PNG")
+    assert (output / "figures" / "toy_curves.png").read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.slow

@@ -27,7 +27,8 @@ LIBRARIES = ("tensorflow", "keras", "numpy", "scipy", "matplotlib", "jinja2", "w
              "tensorboard", "pillow", "pypdf")
 OUTPUTS = ("report.html", "report.pdf", "report.md", "claims.json", "metrics.csv")
 OUTPUT_FOLDERS = ("tables", "figures")
-DATA_NAMES = ("CIFAR10.zip", "CIFAR10", "mnist.npz", "cifar-10-python.tar.gz")
+DATA_NAMES = ("CIFAR10.zip", "CIFAR10", "mnist.npz", "cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz",
+              "cifar-10-batches-py")
 
 
 class _Hashes:
@@ -127,7 +128,9 @@ def fingerprint(ws, words_read: dict | None = None) -> dict:
             path = Path(folder) / name
             if path.exists():
                 data.append([str(path), hashes.folder(path) if path.is_dir() else hashes.of(path)])
-    result = {"version": __version__, "code": code_hash(), "libraries": library_versions(),
+    own = [[str(section.source), hashes.of(section.source), hashes.folder(section.templates)]
+           for section in ws.sections if section.source]   # a user's section: its module builds its runs
+    result = {"version": __version__, "code": code_hash(), "own_sections": own, "libraries": library_versions(),
               "settings": {**asdict(ws.settings), "sets": list(ws.settings.sets)},
               "config": json.dumps(ws.config, sort_keys=True, default=str), "data": data,
               "store": hashes.folder(ws.store.root),

@@ -17,6 +17,7 @@ class RunSpec:
     params: dict  # everything experiments.training.train_run reads
     dataset: str
     keep_weights: bool = False  # store final weights and conv snapshots: later sections read them
+    code: str | None = None     # a user's section module (a file): its model builder and data loader
 
     @property
     def run_id(self) -> str:
@@ -127,8 +128,13 @@ def run_key(spec: RunSpec, data_checksum: str) -> str:
     the framework versions, and the thread count (sums in another order round differently)."""
     from experiments.training import THREADS_PER_RUN
 
-    return make_key("run", spec.section, spec.params, spec.seed, data_checksum, training_code_hash(),
-                    framework_versions(), THREADS_PER_RUN)
+    parts = [spec.section, spec.params, spec.seed, data_checksum, training_code_hash(), framework_versions(),
+             THREADS_PER_RUN]
+    if spec.code:   # a user's section: its module builds the model, so its source decides the numbers too
+        from experiments.files import file_sha256
+
+        parts.append(file_sha256(spec.code))
+    return make_key("run", *parts)
 
 
 def run_state(store: Store, spec: RunSpec, key: str, older: dict | None = None) -> tuple[str, object]:

@@ -57,12 +57,13 @@ class Workspace:
     def section(self, name: str):
         return self._by_name[name]
 
-    def dataset(self, name: str):
-        if name not in self._datasets:
+    def dataset(self, name: str, code: str | None = None):
+        """A dataset by name; code: the module of a user's section whose loader the name may be."""
+        if (name, code) not in self._datasets:
             from experiments.data import load_dataset
 
-            self._datasets[name] = load_dataset(name, self.data_dir, self.download)
-        return self._datasets[name]
+            self._datasets[(name, code)] = load_dataset(name, self.data_dir, self.download, code)
+        return self._datasets[(name, code)]
 
     def planned(self, sections=None) -> list[tuple[RunSpec, str]]:
         """(spec, key) of every training run the given sections own, in report order. A run whose params
@@ -71,11 +72,13 @@ class Workspace:
 
         specs = [spec for section in (self.sections if sections is None else sections) for spec in section.runs(self.config)]
         for spec in specs:
+            if spec.code:   # a user's section: its own builder reads its params
+                continue
             unknown = sorted(set(spec.params) - RUN_PARAMS)
             if unknown:
                 raise ConfigError(f"run {spec.run_id}: params {', '.join(unknown)} are read by nothing "
                                   f"(a run's params may hold {', '.join(sorted(RUN_PARAMS))})")
-        return [(spec, run_key(spec, self.dataset(spec.dataset).checksum)) for spec in specs]
+        return [(spec, run_key(spec, self.dataset(spec.dataset, spec.code).checksum)) for spec in specs]
 
     def records(self, section_name: str) -> list[dict]:
         """Current records of a section's runs; MkreportError naming the command if any is missing."""

@@ -19,8 +19,16 @@ run records (its own and READS / ALSO_READS), `settings` is the section's config
 `analysis` is an Analysis (record, arrays) or None, and `inputs` (results.workspace.AnalysisInputs)
 holds the records, a run's stored arrays and the datasets: all an analysis may read.
 
-To add a section: write the module and the template, and add it to SECTIONS below (or, from
-outside mkreport, pass `Section.from_module(module, templates=folder)` to build_report).
+A section of your own (docs/sections.md) is the same kind of module outside mkreport, found through
+`[report] sections` in a config (a `sections/` folder beside the config is importable) or a Python
+entry point in the group "mkreport.sections". It may also hold:
+
+    CONFIG = "[name] …"            its config table's defaults, as TOML with comments (and
+                                   [profiles.<profile>.<name>] budgets); validated like [cnn]
+    CHECKS = {"key": check}        optional: a key's bounds (report.sections.kit.whole, …)
+
+and, beside it, `templates/sections/<name>.html` (else a default template shows its table, claims
+and figures). `mkreport new-section NAME` writes one that works.
 """
 from __future__ import annotations
 
@@ -37,10 +45,16 @@ class Section:
     name: str
     module: ModuleType
     templates: Path | None = None   # a folder with sections/<name>.html, for sections outside mkreport
+    own: bool = False               # a section of the user's own: its module's source is in its runs' keys
 
     @classmethod
-    def from_module(cls, module: ModuleType, templates: Path | None = None) -> Section:
-        return cls(module.__name__.rsplit(".", 1)[-1], module, templates)
+    def from_module(cls, module: ModuleType, templates: Path | None = None, own: bool = False) -> Section:
+        return cls(module.__name__.rsplit(".", 1)[-1], module, templates, own)
+
+    @property
+    def source(self) -> Path | None:
+        """The module's file, for a section of the user's own (its runs name it; their keys hash it)."""
+        return Path(self.module.__file__).resolve() if self.own and getattr(self.module, "__file__", None) else None
 
     @property
     def title(self) -> str:
@@ -59,7 +73,12 @@ class Section:
         return hasattr(self.module, "analyse")
 
     def runs(self, config: dict) -> list:
-        return self.module.runs(config)
+        from dataclasses import replace
+
+        specs = self.module.runs(config)
+        # a run of the user's own section names the module it was planned by: its model builder and data
+        # loader are found there, and its key hashes that file, so an edit retrains exactly these runs
+        return [replace(spec, code=str(self.source)) for spec in specs] if self.source else specs
 
     def settings(self, config: dict) -> dict:
         return config.get(self.name, {})
@@ -76,6 +95,82 @@ class Section:
 SECTIONS = tuple(Section.from_module(importlib.import_module(f"{__name__}.{name}"))
                  for name in ("cnn", "visualize", "deconvnet", "rnn", "compare"))
 BY_NAME = {section.name: section for section in SECTIONS}
+ENTRY_POINTS = "mkreport.sections"   # the group a package names its sections in, as pytest and MkDocs plugins do
+CONTRACT = ("TITLE", "runs", "summarize", "figures")
+
+
+def own_section(module: ModuleType, where: str) -> Section:
+    """A user's module as a Section, its contract checked: one error naming what is missing."""
+    from ..errors import ConfigError
+
+    missing = [part for part in CONTRACT if not hasattr(module, part)]
+    if missing:
+        raise ConfigError(f"section {module.__name__} ({where}) lacks {', '.join(missing)}; a section module "
+                          "defines TITLE, runs, summarize and figures (docs/sections.md)")
+    name = module.__name__.rsplit(".", 1)[-1]
+    if name in BY_NAME:
+        raise ConfigError(f"section {module.__name__} ({where}) has the name of mkreport's own section {name}")
+    folder = Path(module.__file__).resolve().parent / "templates" if getattr(module, "__file__", None) else None
+    return Section(name, module, folder if folder and folder.is_dir() else None, own=True)
+
+
+def _import(name: str, where: str) -> ModuleType:
+    from ..errors import ConfigError
+
+    try:
+        return importlib.import_module(name)
+    except Exception as error:   # a user's module may fail in any way; say which and why, in one line
+        raise ConfigError(f"section {name} ({where}) cannot be imported: {type(error).__name__}: {error}") from None
+
+
+def installed_sections() -> list[Section]:
+    """Sections that packages declare as entry points in the group "mkreport.sections"
+    (name = module): they appear in every report that does not list its sections."""
+    from importlib.metadata import entry_points
+
+    from ..errors import ConfigError
+
+    found = []
+    for point in entry_points(group=ENTRY_POINTS):
+        where = f"entry point {point.name} of {point.dist.name if point.dist else 'an installed package'}"
+        try:
+            module = point.load()
+        except Exception as error:
+            raise ConfigError(f"section {point.name} ({where}) cannot be imported: {type(error).__name__}: {error}") from None
+        if not isinstance(module, ModuleType):
+            raise ConfigError(f"section {point.name} ({where}) must name a module, not {type(module).__name__}")
+        found.append(own_section(module, where))
+    return found
+
+
+def discover(names=(), config_file: Path | None = None) -> tuple[Section, ...]:
+    """The report's sections in report order. names ([report] sections): exactly these, in this order —
+    mkreport's own by name, others as importable modules (a sections/ folder beside the config file is
+    importable). Without names: mkreport's five, then every installed section (entry points)."""
+    import sys
+
+    from ..errors import ConfigError
+
+    if not names:
+        sections = (*SECTIONS, *installed_sections())
+    else:
+        if config_file is not None:
+            folder = str((Path(config_file).parent / "sections").resolve())
+            if Path(folder).is_dir() and folder not in sys.path:
+                sys.path.insert(0, folder)
+        installed = {section.name: section for section in installed_sections()}
+        sections = tuple(BY_NAME.get(name) or installed.get(name)
+                         or own_section(_import(name, "[report] sections"), "[report] sections") for name in names)
+    seen = set()
+    for section in sections:
+        if section.name in seen:
+            raise ConfigError(f"section {section.name} is listed twice in [report] sections")
+        seen.add(section.name)
+    for section in sections:
+        for need in section.reads:
+            if need not in seen:
+                raise ConfigError(f"section {section.name} reads section {need}, which [report] sections does not list")
+    return sections
 
 
 def with_dependencies(names, sections=SECTIONS) -> list[Section]:

@@ -86,7 +86,8 @@ def ranking_of(samples: dict[str, list[float]], what: str, family: str | None = 
     listed = names(describe(label, samples[label]) for label in result.candidates) if count <= 4 else \
         names(result.candidates)
     if count == ranked:
-        lead = f"No {what} is separated from another: all {ranked} could be the best"
+        lead = (f"Neither {what} is separated from the other: both could be the best" if ranked == 2 else
+                f"No {what} is separated from another: all {ranked} could be the best")
     else:
         lead = f"{count} of the {ranked} {_plural(what, ranked)} could be the best: {listed}; the other {ranked - count} {'is' if ranked - count == 1 else 'are'} below one of them"
     seeds = min(len(samples[label]) for label in result.candidates)

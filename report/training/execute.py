@@ -122,7 +122,7 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
     gpus_expected, on_cpu = bool(executor.visible_gpus()), []
     try:
         for spec, key, result, error, wall in outcomes:
-            record = _run_record(spec, ws.dataset(spec.dataset), result, error, wall)
+            record = _run_record(spec, ws.dataset(spec.dataset, spec.code), result, error, wall)
             if gpus_expected and result and result["device"] == "CPU":
                 on_cpu.append(spec.run_id)
             ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
@@ -165,8 +165,8 @@ def _train_serial(ws, todo, progress):
         progress.start_run(spec.run_id)
         started = time.perf_counter()
         try:
-            result = train_run(spec.params, spec.seed, ws.dataset(spec.dataset),
-                               on_epoch=lambda m, e=spec.params["epochs"]: progress.epoch(e, m))
+            result = train_run(spec.params, spec.seed, ws.dataset(spec.dataset, spec.code),
+                               on_epoch=lambda m, e=spec.params["epochs"]: progress.epoch(e, m), code=spec.code)
             error = None
         except KeyboardInterrupt:
             raise

@@ -77,17 +77,17 @@ def _cache_path(arch: tuple):
     return cache_dir() / "speed" / f"{key}.json"
 
 
-def measure_speed(params: dict, data, batches: int = 6) -> Speed:
+def measure_speed(params: dict, data, code: str | None = None, batches: int = 6) -> Speed:
     """Build and trace the model once (fixed cost), then time a few training and evaluation batches,
     with the thread count and precision the run will train with."""
     from experiments.training import THREADS_PER_RUN, precision_policy, use_threads
 
     use_threads(THREADS_PER_RUN)  # as every run trains
     with precision_policy(params.get("precision", "float32")):  # as the run will train
-        return _timed(params, data, batches)
+        return _timed(params, data, batches, code)
 
 
-def _timed(params: dict, data, batches: int) -> Speed:
+def _timed(params: dict, data, batches: int, code: str | None = None) -> Speed:
     import keras
 
     from experiments.models import build_model, make_optimizer
@@ -97,7 +97,7 @@ def _timed(params: dict, data, batches: int) -> Speed:
     x = to_inputs(data.x_train[: size * batches], params["model"])
     y = data.y_train[: size * batches]
     started = time.perf_counter()
-    model = build_model(params)
+    model = build_model(params, code)
     model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"], params.get("momentum", 0.0)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     model.fit(x[:size], y[:size], batch_size=size, verbose=0)
@@ -241,7 +241,7 @@ def make_plan(ws, sections=None, force: bool = False, measure: bool = False) -> 
         else:
             to_train.append((spec, key))
     # costed as they will run: a test_samples above the test split's size evaluates the split
-    to_train = [(replace(spec, params=as_evaluated(spec.params, len(ws.dataset(spec.dataset).x_test))), key)
+    to_train = [(replace(spec, params=as_evaluated(spec.params, len(ws.dataset(spec.dataset, spec.code).x_test))), key)
                 for spec, key in to_train]
     speeds = {}
     for spec, _ in to_train:
@@ -263,7 +263,7 @@ def _cached_or_measured(ws, spec, measure: bool) -> Speed | None:
     cached = _read_speed(path)
     if cached is not None or not measure:
         return cached
-    speed = measure_speed(spec.params, ws.dataset(spec.dataset))
+    speed = measure_speed(spec.params, ws.dataset(spec.dataset, spec.code), spec.code)
     from experiments.files import atomic_file
 
     try:

@@ -40,9 +40,9 @@ def train_on_ray(ws, todo, executor, progress):
         cpus = executor.cpus_per_run or THREADS_PER_RUN
         gpus = {"num_gpus": executor.gpus_per_run} if executor.gpus_per_run else {}
         task = ray.remote(num_cpus=cpus, max_retries=0, **gpus)(train_with_data)
-        datasets = {name: ray.put(ws.dataset(name)) for name in {spec.dataset for spec, _ in todo}}
+        datasets = {(name, code): ray.put(ws.dataset(name, code)) for name, code in {(spec.dataset, spec.code) for spec, _ in todo}}
         # every run trains with THREADS_PER_RUN threads, as its key says; --cpus-per-run only reserves CPUs
-        pending = {task.remote(spec, datasets[spec.dataset], THREADS_PER_RUN): (spec, key) for spec, key in todo}
+        pending = {task.remote(spec, datasets[(spec.dataset, spec.code)], THREADS_PER_RUN): (spec, key) for spec, key in todo}
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus))
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)

@@ -66,13 +66,13 @@ def train_in_worker(spec, data_dir, threads: int):
 
         point_fd2_at(run_log(_LOGS, spec.run_id))
 
-    if spec.dataset not in _DATASETS:
-        _DATASETS[spec.dataset] = load_dataset(spec.dataset, data_dir)
+    if (spec.dataset, spec.code) not in _DATASETS:
+        _DATASETS[(spec.dataset, spec.code)] = load_dataset(spec.dataset, data_dir, code=spec.code)
     on_epoch = None
     if _EVENTS is not None:
         _EVENTS.put(("start", spec.run_id, os.getpid()))  # the pid tells whose worker died, if one does
         on_epoch = lambda metrics: _EVENTS.put(("epoch", spec.run_id, metrics))  # noqa: E731
-    return train_with_data(spec, _DATASETS[spec.dataset], threads, on_epoch)
+    return train_with_data(spec, _DATASETS[(spec.dataset, spec.code)], threads, on_epoch)
 
 
 def train_with_data(spec, dataset, threads: int, on_epoch=None):
@@ -85,7 +85,7 @@ def train_with_data(spec, dataset, threads: int, on_epoch=None):
     memory_growth()
     started = time.perf_counter()
     try:
-        result = train_run(spec.params, spec.seed, dataset, on_epoch=on_epoch, threads=threads)
+        result = train_run(spec.params, spec.seed, dataset, on_epoch=on_epoch, threads=threads, code=spec.code)
         error = None
     except Exception as exc:
         result, error = None, f"{type(exc).__name__}: {exc}"

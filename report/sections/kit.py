@@ -1,0 +1,89 @@
+"""What a section of your own imports (docs/sections.md): runs from a grid with the budget of its
+config table, the same tested claims as mkreport's sections in one call, and a summary and figures
+that the default template shows. mkreport's own sections are built from the same parts.
+
+    from report.sections import kit
+
+    def runs(config):
+        table = config["mysection"]
+        grid = [(f"width {w}", kit.train_params(table, model="build_model", width=w, optimizer="adam",
+                                                learning_rate=1e-3)) for w in table["widths"]]
+        return kit.grid("mysection", grid, table["seeds"], "cifar10")
+
+    def summarize(records, analysis, settings):
+        return kit.summary(records["mysection"], what="width")
+
+    def figures(summary):
+        return kit.figures(summary)
+"""
+from __future__ import annotations
+
+from ..results.runs import RunSpec, seeded, with_precision
+from ..stats.claims import Claim, fmt_interval, fmt_spread, observation   # noqa: F401  (for a section's own sentences)
+from ..stats.findings import accuracy_cell, ranking, run_notes
+from ..stats.statistics import chance_threshold
+from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
+from .config_checks import boolean, choice, listof, number, text, whole   # noqa: F401  (for a section's CHECKS)
+
+BUDGET = ("epochs", "batch_size", "samples_per_epoch", "test_samples", "log_every_steps")
+DATASETS = ("cifar10", "mnist")   # or "cifar10-rgb", or the name of a loader function of your module
+
+
+def train_params(table: dict, **params) -> dict:
+    """A run's params: what you name (model — "lenet5", "rnn" or a builder function of your module —,
+    optimizer, learning_rate, anything your builder reads) with the budget of your config table
+    (epochs, batch_size, samples_per_epoch, test_samples, log_every_steps; curve_test_samples and
+    precision where it has them)."""
+    missing = [key for key in BUDGET if key not in table]
+    if missing:
+        raise KeyError(f"the config table lacks the budget keys {', '.join(missing)}")
+    budget = {key: table[key] for key in BUDGET}
+    budget["curve_test_samples"] = table.get("curve_test_samples", table["test_samples"])
+    return {**params, **budget, **with_precision(table.get("precision", "float32"))}
+
+
+def grid(section: str, configurations: list[tuple[str, dict]], seeds: list[int], dataset: str,
+         keep_weights: bool = False) -> list[RunSpec]:
+    """One run per (label, params) configuration and seed. dataset: "cifar10", "mnist", "cifar10-rgb",
+    or the name of a function of your module returning (x_train, y_train, x_test, y_test)."""
+    return seeded(section, configurations, seeds, dataset, keep_weights)
+
+
+def claims(records: list[dict], what: str = "configuration", family: str | None = None) -> list[Claim]:
+    """The tested sentences mkreport's sections say of a grid: which configurations learned (above
+    chance by three binomial standard deviations), and which could be the best — every pair tested,
+    Holm-adjusted, "not resolved" where seed noise cannot decide."""
+    from .cnn import outcome_claims
+
+    configs = by_config(records)
+    test_images = images_tested(records)
+    best = ranking(configs, what, family or f"the {what}s of this section")
+    return ([best] if best else []) + outcome_claims(configs, chance_threshold(test_images), test_images)
+
+
+def summary(records: list[dict], what: str = "configuration", intro: str = "") -> dict:
+    """Everything the default template shows: a table of every configuration (mean ± std over seeds,
+    95 % interval, train accuracy, state), the claims, the learning curves' input, the budget, and
+    tables/<section>_grid.csv."""
+    configs = by_config(records)
+    params = records[0]["params"] if records else {}
+    return {
+        "intro": intro, "configs": configs, "what": what,
+        "rows": [{"label": c.label, "accuracy": accuracy_cell(c), "interval": fmt_interval(c.spread()),
+                  "train_accuracy": fmt_spread(c.spread("train_accuracy"), show_n=False), "status": c.status}
+                 for c in configs],
+        "claims": claims(records, what),
+        "run_notes": run_notes(configs),
+        "seeds": seed_count(records), "epochs": params.get("epochs"), "samples_per_epoch": params.get("samples_per_epoch"),
+        "test_samples": images_tested(records) if records else 0, "batch_size": params.get("batch_size"),
+        "tables": {"grid": {"columns": ["configuration", *ACCURACY_COLUMNS, "train_accuracy_mean", "state"],
+                            "rows": [[c.label, *accuracy_columns(c), c.spread("train_accuracy").mean, c.status]
+                                     for c in configs]}},
+    }
+
+
+def figures(summary: dict) -> dict[str, bytes]:
+    """The learning curves of every configuration (mean over seeds, ±1 std band)."""
+    from ..output import figures as draw
+
+    return {"curves": draw.learning_curves(summary["configs"])}

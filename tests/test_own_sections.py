@@ -1,0 +1,244 @@
+"""Sections of your own (issue 26): found through [report] sections or an entry point, with a config
+table of their own, trained through mkreport's training path, written by `mkreport new-section`."""
+import csv
+import json
+import shutil
+import textwrap
+
+import pytest
+
+from report.config import load_config, section_names
+from report.errors import ConfigError
+from report.sections import SECTIONS, discover
+from tests.conftest import copy_build, run_cli
+
+TINY = '''
+from report.sections import kit
+
+TITLE = "Tiny"
+CONFIG = """
+[{name}]
+widths = [2, 3]    # hidden units
+rate = 0.01
+epochs = 1
+batch_size = 32
+samples_per_epoch = 64
+test_samples = 50
+log_every_steps = 1
+seeds = [0]
+"""
+CHECKS = {{"rate": kit.number(1e-6, 1.0)}}
+
+
+def build_model(params):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, layers.Dense(10)(layers.Dense(params["width"])(layers.Flatten()(inputs))))
+
+
+def runs(config):
+    table = config["{name}"]
+    return kit.grid("{name}", [(f"width {{w}}", kit.train_params(table, model="build_model", width=w, optimizer="sgd",
+                                                                learning_rate=table["rate"])) for w in table["widths"]],
+                    table["seeds"], "mnist")
+
+
+def summarize(records, analysis, settings):
+    return kit.summary(records["{name}"], what="width")
+
+
+def figures(summary):
+    return kit.figures(summary)
+'''
+
+
+def student_folder(tmp_path, name="tiny", source=TINY, sections=None):
+    """A student's folder: mkreport.toml listing the sections, and sections/<name>.py."""
+    folder = tmp_path / "student"
+    (folder / "sections").mkdir(parents=True)
+    (folder / "sections" / f"{name}.py").write_text(source.format(name=name))
+    listed = sections or [s.name for s in SECTIONS] + [name]
+    (folder / "mkreport.toml").write_text(f"[report]\nsections = {json.dumps(listed)}\n")
+    return folder
+
+
+def sections_of(folder, monkeypatch, sets=()):
+    import sys
+
+    for name in [p.stem for p in (folder / "sections").glob("*.py")]:
+        monkeypatch.delitem(sys.modules, name, raising=False)   # each test's own module of that name
+    monkeypatch.syspath_prepend(str(folder / "sections"))
+    config_file = folder / "mkreport.toml"
+    return discover(section_names(config_file, sets), config_file)
+
+
+def test_a_listed_module_beside_the_config_is_a_section_in_the_listed_order(tmp_path, monkeypatch):
+    folder = student_folder(tmp_path, sections=["tiny", "cnn", "rnn", "compare"])
+    sections = sections_of(folder, monkeypatch)
+    assert [s.name for s in sections] == ["tiny", "cnn", "rnn", "compare"]
+    tiny = sections[0]
+    assert tiny.source == (folder / "sections" / "tiny.py").resolve()
+    config = load_config(folder / "mkreport.toml", "smoke", sections=sections)
+    assert config["tiny"]["widths"] == [2, 3] and config["tiny"]["rate"] == 0.01
+    runs = tiny.runs(config)
+    assert [r.label for r in runs] == ["width 2", "width 3"] and {r.code for r in runs} == {str(tiny.source)}
+
+
+def test_the_module_source_is_part_of_its_runs_keys_and_of_no_other(tmp_path, monkeypatch):
+    from report.results.runs import run_key
+
+    folder = student_folder(tmp_path)
+    sections = sections_of(folder, monkeypatch)
+    config = load_config(folder / "mkreport.toml", "smoke", sections=sections)
+    tiny = next(s for s in sections if s.name == "tiny")
+    before = [run_key(spec, "data") for spec in tiny.runs(config)]
+    cnn_before = [run_key(spec, "data") for spec in sections[0].runs(config)]
+    with open(tiny.source, "a") as module:
+        module.write("\n# an edit\n")
+    assert [run_key(spec, "data") for spec in tiny.runs(config)] != before
+    assert [run_key(spec, "data") for spec in sections[0].runs(config)] == cnn_before
+
+
+@pytest.mark.parametrize("sets, message", [
+    (["tiny.widths=[2, 2.5]"], "tiny.widths = [2, 2.5] is not allowed: expected a non-empty list, each a whole number"),
+    (["tiny.rate=2.0"], "tiny.rate = 2.0 is not allowed: expected a finite number ≥ 1e-06 and ≤ 1"),
+    (["tiny.depth=3"], "unknown key tiny.depth; known keys of [tiny]: widths, rate"),
+    (['tiny.epochs="one"'], "tiny.epochs = 'one' is not allowed: expected a whole number"),
+    (["nosuch.key=1"], "unknown section [nosuch]"),
+])
+def test_a_sections_own_table_is_validated_as_strictly_as_mkreports(tmp_path, monkeypatch, sets, message):
+    folder = student_folder(tmp_path)
+    sections = sections_of(folder, monkeypatch)
+    with pytest.raises(ConfigError) as error:
+        load_config(folder / "mkreport.toml", "smoke", sets, sections=sections)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("source, message", [
+    ("import no_such_package\n" + TINY, "section tiny ([report] sections) cannot be imported: ModuleNotFoundError"),
+    ("raise RuntimeError('broken on import')\n", "cannot be imported: RuntimeError: broken on import"),
+    ("TITLE = 'x'\n", "section tiny ([report] sections) lacks runs, summarize, figures"),
+    (TINY.replace('CONFIG = """', 'CONFIG = """\n[other]\nx = 1\n'),
+     "section tiny's CONFIG may hold only [tiny] and [profiles.<profile>.tiny] tables"),
+    (TINY.replace('CHECKS = {{"rate"', 'CHECKS = {{"speed"'), "section tiny's CHECKS names speed, which its CONFIG does not set"),
+    (TINY.replace("rate = 0.01", "rate = 0.01\nempty = []"), "tiny.empty: a default must be a number, text"),
+])
+def test_a_section_that_fails_to_import_or_declares_a_bad_table_is_one_error_naming_it(tmp_path, monkeypatch,
+                                                                                     source, message):
+    folder = student_folder(tmp_path, source=source)
+    with pytest.raises(ConfigError) as error:
+        load_config(folder / "mkreport.toml", "smoke", sections=sections_of(folder, monkeypatch))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_listed_section_must_bring_what_it_reads_and_be_listed_once(tmp_path, monkeypatch):
+    folder = student_folder(tmp_path, sections=["visualize", "tiny"])
+    with pytest.raises(ConfigError, match="section visualize reads section cnn, which .report. sections does not list"):
+        sections_of(folder, monkeypatch)
+    with pytest.raises(ConfigError, match="is not allowed: expected a list of distinct section names"):
+        section_names(None, ['report.sections=["tiny", "tiny"]'])
+
+
+def installed_package(tmp_path, body="from report.sections import kit\n", name="grid"):
+    """A package declaring a section as an entry point, installed the way pip leaves one (a dist-info
+    folder beside the module), on a folder the test puts on the path."""
+    site = tmp_path / "site"
+    (site / "mkreport_extra-1.0.dist-info").mkdir(parents=True)
+    (site / "mkreport_extra-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: mkreport-extra\nVersion: 1.0\n")
+    (site / "mkreport_extra-1.0.dist-info" / "entry_points.txt").write_text(
+        f"[mkreport.sections]\n{name} = mkreport_extra_{name}\n")
+    (site / f"mkreport_extra_{name}.py").write_text(body)
+    return site
+
+
+def test_an_installed_section_appears_without_any_config(tmp_path, monkeypatch):
+    monkeypatch.delitem(__import__("sys").modules, "mkreport_extra_grid", raising=False)
+    site = installed_package(tmp_path, TINY.format(name="mkreport_extra_grid"))
+    monkeypatch.syspath_prepend(str(site))
+    sections = discover()
+    assert [s.name for s in sections] == [s.name for s in SECTIONS] + ["mkreport_extra_grid"]
+    assert load_config(None, "smoke", sections=sections)["mkreport_extra_grid"]["widths"] == [2, 3]
+
+
+def test_an_installed_section_that_fails_to_import_is_one_error_naming_it(tmp_path, monkeypatch):
+    monkeypatch.delitem(__import__("sys").modules, "mkreport_extra_grid", raising=False)
+    site = installed_package(tmp_path, "raise ImportError('needs torch')\n")
+    monkeypatch.syspath_prepend(str(site))
+    with pytest.raises(ConfigError) as error:
+        discover()
+    assert str(error.value) == ("section grid (entry point grid of mkreport-extra) cannot be imported: "
+                                "ImportError: needs torch")
+
+
+def test_an_installed_section_is_planned_by_the_cli_with_no_config(tmp_path, data_dir):
+    site = installed_package(tmp_path, TINY.format(name="mkreport_extra_grid"))
+    result = run_cli("status", "--profile", "smoke", "--output", tmp_path / "out", env={"PYTHONPATH": str(site)})
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["mkreport_extra_grid", "width", "2", "seed", "0", "missing"] in rows
+
+
+# ---------------------------------------------------------------- new-section, end to end
+
+def test_new_section_writes_a_section_refuses_to_overwrite_and_checks_its_name(tmp_path):
+    from report.sections.scaffold import write_section
+
+    written = write_section("dropout", tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == [
+        "mkreport.toml", "sections/dropout.py", "sections/templates/sections/dropout.html"]
+    with pytest.raises(ConfigError, match="mkreport.toml exists"):
+        write_section("other", tmp_path)
+    for bad, message in (("cnn", "taken by mkreport"), ("json", "installed module"), ("Drop-out", "lower-case"),
+                         ("status", "taken by mkreport")):
+        with pytest.raises(ConfigError, match=message):
+            write_section(bad, tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.slow
+def test_new_section_builds_into_the_report_and_an_edit_retrains_only_its_runs(smoke_build, tmp_path):
+    """In a folder outside the checkout: new-section, then a smoke build with the written config. The
+    five sections' runs come from a copy of the shared smoke build (same config, same keys)."""
+    student = tmp_path / "student"
+    student.mkdir()
+    env = {"MKREPORT_CACHE_DIR": str(smoke_build["cache"])}
+    run_cli("new-section", "dropout", cwd=student, env=env, check=True)
+    output = copy_build(smoke_build, tmp_path)
+    built = run_cli("all", "--config", "mkreport.toml", "--profile", "smoke", "--output", output, cwd=student,
+                    env=env, check=True)
+    assert "trained 6 run(s), reused 20" in built.stdout   # two dropout rates × three seeds; nothing else
+    html = (output / "report.html").read_text()
+    assert 'id="sec-dropout"' in html and "6. Dropout" in html and "sections/dropout.py" in html
+
+    status = run_cli("status", "--output", output, cwd=student, env=env, check=True).stdout.splitlines()
+    assert sum(line.startswith("dropout ") and line.endswith("done") for line in status) == 6
+    rows = list(csv.DictReader((output / "metrics.csv").open()))
+    assert {row["config"] for row in rows if row["section"] == "dropout"} == {"dropout 0", "dropout 0.5"}
+    claims = json.loads((output / "claims.json").read_text())["claims"]
+    ranked = [c for c in claims if c["section"] == "dropout" and c.get("family")]
+    assert ranked and set(ranked[0]["values"]) == {"dropout 0", "dropout 0.5"} and ranked[0]["seeds"] == {
+        "dropout 0": 3, "dropout 0.5": 3}
+    assert list((output / "tensorboard" / "dropout").glob("*/events.out.tfevents.*"))
+    assert (output / "tables" / "dropout_grid.csv").is_file()
+    run_cli("check", "--output", output, cwd=student, env=env, check=True)
+
+    with open(student / "sections" / "dropout.py", "a") as module:
+        module.write("\n# an edit: the section's runs are now stale, and only they\n")
+    status = run_cli("status", "--output", output, cwd=student, env=env, check=True).stdout.splitlines()
+    assert status[-1] == "20 done, 6 stale"
+    again = run_cli("dropout", "--output", output, cwd=student, env=env, check=True)
+    assert "trained 6 run(s), reused 0" in again.stdout
+    run_cli("check", "--output", output, cwd=student, env=env, check=True)
+    unknown = run_cli("dropuot", "--output", output, cwd=student, env=env)
+    assert unknown.returncode == 2 and "no such command or section 'dropuot'" in unknown.stderr
+
+
+def test_an_unknown_command_is_no_section_either_and_writes_nothing(tmp_path):
+    result = run_cli("nosuch", "--output", tmp_path / "out")
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    assert result.stderr.strip().splitlines() == [
+        "mkreport: no such command or section 'nosuch': the commands are all, check, cnn, compare, deconvnet, "
+        "new-section, notes, plan, render, rnn, status, tensorboard, visualize; this config's sections are cnn, "
+        "visualize, deconvnet, rnn, compare"]
