@@ -556,7 +556,14 @@ def own_dataset(name: str, code: str, data_dir: Path | None) -> Dataset:
     uint8 images (N, H, W) or (N, H, W, C) and labels 0–9."""
     from .own_code import function
 
-    arrays = function(code, name, "data loader")(data_dir)
+    try:
+        loader = function(code, name, "data loader")
+    except (AttributeError, ImportError) as error:
+        raise DataError(str(error)) from None
+    try:
+        arrays = loader(data_dir)
+    except Exception as error:   # the user's code: whatever it raises is said in one line, naming it
+        raise DataError(f"{name}() of {Path(code).name} failed: {type(error).__name__}: {error}") from None
     if not isinstance(arrays, (tuple, list)) or len(arrays) != 4:
         raise DataError(f"{Path(code).name}: {name}() must return (x_train, y_train, x_test, y_test)")
     x_train, y_train, x_test, y_test = (np.asarray(a) for a in arrays)

@@ -23,18 +23,6 @@ def small_net(seed=0, bias=0.0):
 
 # ---------------------------------------------------------------- an independent reference, in loops
 
-def ref_conv_relu(x, kernel, bias):
-    n, h, w, _ = x.shape
-    k = kernel.shape[0] // 2
-    padded = np.pad(x, ((0, 0), (k, k), (k, k), (0, 0)))
-    out = np.zeros((n, h, w, kernel.shape[3]))
-    for i in range(h):
-        for j in range(w):
-            window = padded[:, i:i + 2 * k + 1, j:j + 2 * k + 1, :]
-            out[:, i, j, :] = np.tensordot(window, kernel, axes=([1, 2, 3], [0, 1, 2])) + bias
-    return np.maximum(out, 0)
-
-
 def ref_pool(x):
     n, h, w, c = x.shape
     out = np.zeros((n, h // 2, w // 2, c))
@@ -57,31 +45,8 @@ def ref_unpool(signal, where, shape):
     return out
 
 
-def ref_transposed_filter(signal, kernel):
-    """Each output value spreads its filter back over the input positions it read from."""
-    n, h, w, _ = signal.shape
-    k = kernel.shape[0] // 2
-    out = np.zeros((n, h + 2 * k, w + 2 * k, kernel.shape[2]))
-    for i in range(h):
-        for j in range(w):
-            out[:, i:i + 2 * k + 1, j:j + 2 * k + 1, :] += np.einsum("bo,xyio->bxyi", signal[:, i, j, :], kernel)
-    return out[:, k:k + h, k:k + w, :]
-
-
 def ref_project(model, images, channel):
-    c1, c2 = model.get_layer("c1"), model.get_layer("c2")
-    a1 = ref_conv_relu(images, *[np.asarray(v) for v in c1.weights])
-    p1, where1 = ref_pool(a1)
-    a2 = ref_conv_relu(p1, *[np.asarray(v) for v in c2.weights])
-    p2, where2 = ref_pool(a2)
-    top = np.zeros_like(p2)
-    for b in range(len(images)):
-        r, s = np.unravel_index(np.argmax(p2[b, :, :, channel]), p2.shape[1:3])
-        top[b, r, s, channel] = p2[b, r, s, channel]
-    x = ref_unpool(top, where2, a2.shape)
-    x = ref_transposed_filter(np.maximum(x, 0), np.asarray(c2.kernel))
-    x = ref_unpool(x, where1, a1.shape)
-    return ref_transposed_filter(np.maximum(x, 0), np.asarray(c1.kernel))
+    return ref_project_any(model, images, channel, "same", "relu")   # defined below
 
 
 @pytest.mark.parametrize("channel", [0, 3])

@@ -242,3 +242,84 @@ def test_an_unknown_command_is_no_section_either_and_writes_nothing(tmp_path):
         "mkreport: no such command or section 'nosuch': the commands are all, check, cnn, compare, deconvnet, "
         "new-section, notes, plan, render, rnn, status, tensorboard, visualize; this config's sections are cnn, "
         "visualize, deconvnet, rnn, compare"]
+
+
+def test_a_profile_in_a_sections_config_sets_its_budgets_and_only_them(tmp_path, monkeypatch):
+    source = TINY.replace('seeds = [0]\n"""', 'seeds = [0]\n\n[profiles.smoke.{name}]\nsamples_per_epoch = 32\n"""')
+    folder = student_folder(tmp_path, source=source)
+    sections = sections_of(folder, monkeypatch)
+    assert load_config(folder / "mkreport.toml", "smoke", sections=sections)["tiny"]["samples_per_epoch"] == 32
+    assert load_config(folder / "mkreport.toml", "full", sections=sections)["tiny"]["samples_per_epoch"] == 64
+    bad = student_folder(tmp_path / "b", source=TINY.replace('seeds = [0]\n"""',
+                                                              'seeds = [0]\n\n[profiles.smoke.{name}]\nrate = 0.5\n"""'))
+    with pytest.raises(ConfigError, match="a profile may change only budgets .* not tiny.rate"):
+        load_config(bad / "mkreport.toml", "smoke", sections=sections_of(bad, monkeypatch))
+
+
+LOADER = TINY.replace('''table["seeds"], "mnist")''', '''table["seeds"], "stripes")
+
+
+def stripes(data_dir):
+    """Ten classes of 12×12 images: class k has a bright row k."""
+    import numpy as np
+
+    def split(n):
+        labels = np.arange(n) % 10
+        images = np.zeros((n, 12, 12), np.uint8)
+        images[np.arange(n), labels + 1] = 255
+        return images, labels
+
+    return (*split(200), *split(50))''').replace("keras.Input((28, 28, 1))", "keras.Input((12, 12, 1))")
+
+
+def test_a_sections_own_data_loader_is_a_dataset_with_its_own_checksum(tmp_path, monkeypatch):
+    from experiments.data import load_dataset
+    from experiments.errors import DataError
+    from report.results.workspace import Workspace
+
+    folder = student_folder(tmp_path, source=LOADER)
+    sections = sections_of(folder, monkeypatch)
+    tiny = next(s for s in sections if s.name == "tiny")
+    dataset = load_dataset("stripes", None, code=str(tiny.source))
+    assert dataset.x_train.shape == (200, 12, 12) and dataset.source == "stripes() of tiny.py"
+    ws = Workspace(load_config(folder / "mkreport.toml", "smoke", sections=sections), tmp_path / "out", None,
+                   [tiny], download=False)
+    planned = ws.planned()
+    assert [spec.dataset for spec, _ in planned] == ["stripes", "stripes"] and len({key for _, key in planned}) == 2
+    with pytest.raises(DataError, match="tiny.py has no function nosuch"):
+        load_dataset("nosuch", None, code=str(tiny.source))
+    with pytest.raises(DataError, match="unknown dataset 'nosuch'"):
+        load_dataset("nosuch", None)
+
+
+@pytest.mark.slow
+def test_a_sections_own_model_trains_on_its_own_data_in_worker_processes(tmp_path, monkeypatch):
+    """Through the parallel path (two worker processes), as `--jobs 2` trains: the module is found by its path."""
+    from report.build import build_report
+    from report.results.workspace import Workspace
+    from report.training.execute import Executor
+
+    folder = student_folder(tmp_path, source=LOADER)
+    sections = sections_of(folder, monkeypatch)
+    tiny = next(s for s in sections if s.name == "tiny")
+    ws = Workspace(load_config(folder / "mkreport.toml", "smoke", sections=sections), tmp_path / "out", None, [tiny])
+    built = build_report(ws, executor=Executor(jobs=2))
+    assert built.tally.trained == 2 and built.tally.failed == []
+    records = ws.records("tiny")
+    assert {r["parameters"] for r in records} == {144 * 2 + 2 + 2 * 10 + 10, 144 * 3 + 3 + 3 * 10 + 10}
+    assert all(r["data_source"] == "stripes() of tiny.py" for r in records)
+
+
+@pytest.mark.parametrize("change, message", [
+    (('model="build_model"', 'model="build_modle"'), "names model 'build_modle', which is neither lenet5, rnn nor a function of tiny.py"),
+    (('table["seeds"], "mnist")', 'table["seeds"], "mnits")'), "names dataset 'mnits', which is neither"),
+    (('kit.grid("{name}"', 'kit.grid("other"'), "names section 'other'; a section's runs carry its own name ('tiny')"),
+])
+def test_a_run_naming_a_model_or_dataset_that_does_not_exist_is_refused_before_training(tmp_path, monkeypatch,
+                                                                                          change, message):
+    folder = student_folder(tmp_path, source=TINY.replace(*change))
+    sections = sections_of(folder, monkeypatch)
+    config = load_config(folder / "mkreport.toml", "smoke", sections=sections)
+    with pytest.raises(ConfigError) as error:
+        next(s for s in sections if s.name == "tiny").runs(config)
+    assert message in str(error.value)

@@ -76,9 +76,33 @@ class Section:
         from dataclasses import replace
 
         specs = self.module.runs(config)
+        if not self.source:
+            return specs
         # a run of the user's own section names the module it was planned by: its model builder and data
         # loader are found there, and its key hashes that file, so an edit retrains exactly these runs
-        return [replace(spec, code=str(self.source)) for spec in specs] if self.source else specs
+        self._check_names(specs)
+        return [replace(spec, code=str(self.source)) for spec in specs]
+
+    def _check_names(self, specs) -> None:
+        """Every model and dataset a run names is mkreport's or a function of this module: a typo is one
+        error before anything trains, not a failed run per seed."""
+        from experiments.data import LOADERS, RGB_NAME
+        from experiments.own_code import BUILT_IN_MODELS
+
+        from ..errors import ConfigError
+
+        for spec in specs:
+            if spec.section != self.name:
+                raise ConfigError(f"section {self.name}: run {spec.run_id} names section {spec.section!r}; "
+                                  f"a section's runs carry its own name ({self.name!r})")
+            model = spec.params.get("model")
+            if model not in BUILT_IN_MODELS and not callable(getattr(self.module, str(model), None)):
+                raise ConfigError(f"section {self.name}: run {spec.run_id} names model {model!r}, which is neither "
+                                  f"lenet5, rnn nor a function of {self.source.name}")
+            if (spec.dataset not in LOADERS and not spec.dataset.startswith(RGB_NAME)
+                    and not callable(getattr(self.module, spec.dataset, None))):
+                raise ConfigError(f"section {self.name}: run {spec.run_id} names dataset {spec.dataset!r}, which is "
+                                  f"neither cifar10, cifar10-rgb, mnist nor a function of {self.source.name}")
 
     def settings(self, config: dict) -> dict:
         return config.get(self.name, {})
