@@ -238,3 +238,21 @@ def test_the_example_configs_load_and_plan_what_they_say(name):
         assert sorted({spec.label for spec in runs}) == ["adam, lr=0.001, dropout 0", "adam, lr=0.001, dropout 0.25",
                                                          "adam, lr=0.001, dropout 0.5"]
         assert len(runs) == 3 * 3   # a value the file sets wins over the profile: three seeds
+
+
+def test_a_layer_whose_every_field_reaches_the_padding_uses_every_position():
+    """Four same-padded conv layers on 28×28: after pool3 and pool4 no position's receptive field lies inside
+    the image; the deconvnet then takes all positions (and the report says so) rather than none."""
+    import numpy as np
+
+    from experiments.deconvnet import conv_stack, inside_positions
+    from experiments.models import build_lenet5
+    from report.sections.deconvnet import usable_positions
+
+    model = build_lenet5(dict(DEFAULT_NETWORK, conv_filters=[4, 4, 4, 4]))
+    stack = conv_stack(model, "pool4")
+    activations = np.zeros((2, 1, 1, 4))
+    assert not inside_positions(stack, 1, 1, 28).any()
+    assert usable_positions(stack, activations, 28).all()
+    pool2 = conv_stack(model, "pool2")
+    assert usable_positions(pool2, np.zeros((2, 7, 7, 4)), 28).sum() == inside_positions(pool2, 7, 7, 28).sum() > 0

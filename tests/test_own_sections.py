@@ -222,6 +222,8 @@ def test_new_section_builds_into_the_report_and_an_edit_retrains_only_its_runs(s
         "dropout 0": 3, "dropout 0.5": 3}
     assert list((output / "tensorboard" / "dropout").glob("*/events.out.tfevents.*"))
     assert (output / "tables" / "dropout_grid.csv").is_file()
+    appendix = html.split('id="sec-provenance"')[1]
+    assert "<td>dropout</td>" in appendix   # its runs and training time in the provenance table
     run_cli("check", "--output", output, cwd=student, env=env, check=True)
 
     with open(student / "sections" / "dropout.py", "a") as module:
@@ -308,6 +310,9 @@ def test_a_sections_own_model_trains_on_its_own_data_in_worker_processes(tmp_pat
     records = ws.records("tiny")
     assert {r["parameters"] for r in records} == {144 * 2 + 2 + 2 * 10 + 10, 144 * 3 + 3 + 3 * 10 + 10}
     assert all(r["data_source"] == "stripes() of tiny.py" for r in records)
+    html = (tmp_path / "out" / "report.html").read_text()   # no template of its own: mkreport's default shows it
+    assert "1. Tiny" in html and "Final accuracies of every configuration" in html and "<td>width 3</td>" in html
+    assert (tmp_path / "out" / "figures" / "tiny_curves.png").is_file()
 
 
 @pytest.mark.parametrize("change, message", [
@@ -323,3 +328,24 @@ def test_a_run_naming_a_model_or_dataset_that_does_not_exist_is_refused_before_t
     with pytest.raises(ConfigError) as error:
         next(s for s in sections if s.name == "tiny").runs(config)
     assert message in str(error.value)
+
+
+@pytest.mark.slow
+def test_a_sections_own_runs_on_local_ray_match_the_runs_in_process(tmp_path, monkeypatch):
+    """--executor ray: each Ray task imports the section's module by its path and trains the same numbers."""
+    pytest.importorskip("ray")
+    from report.build import build_report
+    from report.results.workspace import Workspace
+    from report.training.execute import Executor
+
+    folder = student_folder(tmp_path, source=LOADER)
+    sections = sections_of(folder, monkeypatch)
+    tiny = [s for s in sections if s.name == "tiny"]
+    config = load_config(folder / "mkreport.toml", "smoke", sections=sections)
+    results = []
+    for executor, output in ((Executor("ray"), tmp_path / "ray"), (Executor(jobs=1), tmp_path / "here")):
+        ws = Workspace(config, output, None, tiny)
+        assert build_report(ws, executor=executor).tally.trained == 2
+        results.append({r["key"]: [{k: v for k, v in m.items() if not k.endswith("_seconds")} for m in r["metrics"]]
+                        for r in ws.records("tiny")})
+    assert results[0] == results[1] and len(results[0]) == 2

@@ -38,11 +38,11 @@ def _project_top(model, layer: str, x, activations, channel: int, count: int):
     """The `count` test images whose strongest activation of a map, among positions whose receptive
     field lies wholly inside the image, is largest (one position per image, as in the paper):
     projections and image patches of that field, and how many images fire there at all."""
-    from experiments.deconvnet import conv_stack, inside_positions, project, receptive_field
+    from experiments.deconvnet import conv_stack, project, receptive_field
 
     stack = conv_stack(model, layer)
     side = _field_side(stack)
-    inside = inside_positions(stack, activations.shape[1], activations.shape[2], x.shape[1])
+    inside = usable_positions(stack, activations, x.shape[1])
     values = np.where(inside[None], activations[..., channel], -np.inf).reshape(len(x), -1)
     best_position = values.argmax(axis=1)
     strength = values[np.arange(len(x)), best_position]
@@ -62,6 +62,15 @@ def _shown(images: np.ndarray) -> np.ndarray:
     return images[..., 0] if images.shape[-1] == 1 else images
 
 
+def usable_positions(stack, activations: np.ndarray, side: int) -> np.ndarray:
+    """The positions whose receptive field lies wholly inside the image; every position where none does
+    (a deep layer whose field is larger than the image: the report says so)."""
+    from experiments.deconvnet import inside_positions
+
+    inside = inside_positions(stack, activations.shape[1], activations.shape[2], side)
+    return inside if inside.any() else np.ones_like(inside)
+
+
 def analyse(inputs, settings: dict):
     from experiments.deconvnet import conv_stack, forward, inside_positions
     from experiments.network import network_of, pool_layer_names
@@ -75,11 +84,13 @@ def analyse(inputs, settings: dict):
     x_test, y_test = trained_lenet.test_inputs(inputs, record)
     outputs = forward(conv_stack(model, pools[-1]), x_test)[0]
     pooled = {pool: outputs[2 * i + 1] for i, pool in enumerate(pools)}
-    out, chosen_maps, firing = {}, {}, {}
+    out, chosen_maps, firing, reaching = {}, {}, {}, []
     for layer, values in pooled.items():
         # the maps that fire most strongly inside the image; dead maps would project to nothing
         stack = conv_stack(model, layer)
-        inside = inside_positions(stack, values.shape[1], values.shape[2], x_test.shape[1])
+        if not inside_positions(stack, values.shape[1], values.shape[2], x_test.shape[1]).any():
+            reaching.append(layer)
+        inside = usable_positions(stack, values, x_test.shape[1])
         order = np.argsort(-values[:, inside].max(axis=(0, 1)), kind="stable")
         maps = order[: min(settings["feature_maps"], values.shape[-1])]
         chosen_maps[layer] = maps.tolist()
@@ -113,6 +124,7 @@ def analyse(inputs, settings: dict):
     record_out = {"run": {"label": record["label"], "seed": record["seed"], "key": record["key"]},
                   "maps": chosen_maps, "firing_inside": firing, "evolution_maps": evolution_maps, "epochs": epochs - 1,
                   "pools": pools, "activation": network["activation"], "padding": network["padding"],
+                  "padding_reached": reaching,
                   "occlusion_labels": y_test[occluded].tolist(), "occlusion_patch": settings["occlusion_patch"],
                   "occlusion_unoccluded": true_probability.tolist(), "grey": grey}
     return record_out, out
@@ -170,6 +182,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                    for layer in record["pools"]},
         "pools": record["pools"], "last_pool": record["pools"][-1],
         "tanh": record["activation"] == "tanh", "valid": record["padding"] == "valid",
+        "padding_reached": record["padding_reached"],
         "side": arrays["occlusion_images"].shape[1],
         "occlusion_classes": [CIFAR_CLASS_NAMES[label] for label in labels],
         "occlusion_patch": record["occlusion_patch"],
