@@ -479,13 +479,19 @@ def tensorboard(output, serve):
 @click.option("--init", is_flag=True, help="Write an empty note, with a one-line hint, for every note not there yet.")
 @click.option("--notes", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("notes"),
               show_default=True, help="The notes folder.")
-def notes(init, folder):
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A config whose [report] sections (your own among them) get a note each.")
+def notes(init, folder, config_file):
     """Your own words in the report: Markdown notes per section, an introduction and a conclusion."""
+    from .config import section_names
     from .output.notes import init_notes, note_names
+    from .sections import discover
 
-    names = note_names(s.name for s in SECTIONS)
+    sections = [s.name for s in discover(section_names(config_file), config_file)] if config_file else \
+        [s.name for s in SECTIONS]
+    names = note_names(sections)
     if init:
-        written = init_notes(folder, [s.name for s in SECTIONS])
+        written = init_notes(folder, sections)
         say(f"wrote {len(written)} note(s) in {folder}; fill in what you want in the report "
                    "(a note left as it is, or deleted, is not shown)")
         return

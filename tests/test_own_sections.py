@@ -349,3 +349,20 @@ def test_a_sections_own_runs_on_local_ray_match_the_runs_in_process(tmp_path, mo
         results.append({r["key"]: [{k: v for k, v in m.items() if not k.endswith("_seconds")} for m in r["metrics"]]
                         for r in ws.records("tiny")})
     assert results[0] == results[1] and len(results[0]) == 2
+
+
+def test_a_config_that_lists_its_sections_imports_no_installed_section_it_does_not_name(tmp_path, monkeypatch):
+    monkeypatch.delitem(__import__("sys").modules, "mkreport_extra_grid", raising=False)
+    monkeypatch.syspath_prepend(str(installed_package(tmp_path, "raise ImportError('needs torch')\n")))
+    folder = student_folder(tmp_path)
+    assert [s.name for s in sections_of(folder, monkeypatch)][-1] == "tiny"   # the broken package is not imported
+    (folder / "mkreport.toml").write_text('[report]\nsections = ["cnn", "grid"]\n')
+    with pytest.raises(ConfigError, match="section grid .entry point grid of mkreport-extra. cannot be imported"):
+        sections_of(folder, monkeypatch)
+
+
+def test_notes_init_with_the_config_writes_a_note_for_a_sections_own_too(tmp_path):
+    folder = student_folder(tmp_path)
+    result = run_cli("notes", "--init", "--config", "mkreport.toml", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "notes" / "tiny.md").is_file() and (folder / "notes" / "cnn.md").is_file()

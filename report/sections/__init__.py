@@ -147,15 +147,19 @@ def _import(name: str, where: str) -> ModuleType:
         raise ConfigError(f"section {name} ({where}) cannot be imported: {type(error).__name__}: {error}") from None
 
 
-def installed_sections() -> list[Section]:
+def installed_sections(only=None) -> list[Section]:
     """Sections that packages declare as entry points in the group "mkreport.sections"
-    (name = module): they appear in every report that does not list its sections."""
+    (name = module; the section is named after the module): they appear in every report that does
+    not list its sections. only: the names a config lists (an installed section it does not name is
+    not imported)."""
     from importlib.metadata import entry_points
 
     from ..errors import ConfigError
 
     found = []
     for point in entry_points(group=ENTRY_POINTS):
+        if only is not None and point.name not in only and point.value.rsplit(".", 1)[-1] not in only:
+            continue
         where = f"entry point {point.name} of {point.dist.name if point.dist else 'an installed package'}"
         try:
             module = point.load()
@@ -182,7 +186,7 @@ def discover(names=(), config_file: Path | None = None) -> tuple[Section, ...]:
             folder = str((Path(config_file).parent / "sections").resolve())
             if Path(folder).is_dir() and folder not in sys.path:
                 sys.path.insert(0, folder)
-        installed = {section.name: section for section in installed_sections()}
+        installed = {section.name: section for section in installed_sections(only=set(names) - set(BY_NAME))}
         sections = tuple(BY_NAME.get(name) or installed.get(name)
                          or own_section(_import(name, "[report] sections"), "[report] sections") for name in names)
     seen = set()
