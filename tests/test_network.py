@@ -178,7 +178,9 @@ def _store_arrays(output, section):
 def test_the_classic_lenet5_builds_every_section_and_passes_check(tmp_path, data_dir):
     """The 2025 text's network: conv 6 → conv 16 → fc 120 → fc 84, tanh, valid padding, no dropout."""
     output = tmp_path / "out"
-    sets = [arg for setting in CLASSIC_SETS for arg in ("--set", setting)]
+    # every section, on smaller grids than the smoke profile's: the network is what is tested here
+    small = ['cnn.optimizers=["adam"]', "cnn.learning_rates=[1e-2,1e-3]", 'rnn.cells=["gru"]', "rnn.hidden_sizes=[64]"]
+    sets = [arg for setting in CLASSIC_SETS + small for arg in ("--set", setting)]
     env = {"MKREPORT_CACHE_DIR": str(tmp_path / "cache")}
     run_cli("all", "--profile", "smoke", "--output", output, *sets, env=env, check=True)
     visualize = _store_arrays(output, "visualize")
