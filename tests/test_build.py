@@ -281,6 +281,30 @@ def test_filter_grid_draws_zero_grey_and_the_scale_black_or_white_with_white_gap
     assert (grid[size: size + GAP] == 255).all() and (grid[:size, size: size + GAP] == 255).all()
 
 
+def test_a_colour_networks_filters_are_one_rgb_image_with_white_gaps():
+    from report.output.tensorboard_export import GAP, TILE, _png, filter_grid
+
+    kernel = np.zeros((5, 5, 3, 6), dtype=np.float32)
+    kernel[2, 2, 0, 0] = 0.5          # filter 0: red at its centre
+    grid = filter_grid(kernel, scale=0.5, cols=3)
+    size = 5 * TILE
+    assert grid.shape == (2 * size + GAP, 3 * size + 2 * GAP, 3)
+    assert grid[size // 2, size // 2].tolist() == [255, 128, 128] and grid[0, 0].tolist() == [128, 128, 128]
+    assert (grid[size: size + GAP] == 255).all()
+    assert _png(grid).startswith(b"\x89PNG")
+
+
+def test_every_lenet5_runs_network_settings_are_its_hparams():
+    from report.output.tensorboard_export import hparams_of
+
+    lenet = {"params": {"model": "lenet5", "optimizer": "adam", "learning_rate": 1e-3, "conv_filters": [6, 16],
+                        "fc_units": [], "activation": "tanh"}, "seed": 2}
+    assert hparams_of(lenet) == {"optimizer": "adam", "learning_rate": 1e-3, "conv_filters": "6/16", "fc_units": "none",
+                                 "activation": "tanh", "padding": "same", "dropout": 0.5, "seed": 2}
+    rnn = {"params": {"model": "rnn", "cell": "gru", "hidden_size": 64, "optimizer": "adam"}, "seed": 0}
+    assert "conv_filters" not in hparams_of(rnn)
+
+
 def test_per_step_train_points_average_to_each_epochs_train_loss(smoke_build):
     """With a point every batch (smoke: log_every_steps = 1), the points of an epoch average exactly to
     the epoch's train loss that Keras reports: the windows are cut from its running means correctly."""
