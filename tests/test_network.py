@@ -179,7 +179,8 @@ def test_the_classic_lenet5_builds_every_section_and_passes_check(tmp_path, data
     """The 2025 text's network: conv 6 → conv 16 → fc 120 → fc 84, tanh, valid padding, no dropout."""
     output = tmp_path / "out"
     # every section, on smaller grids than the smoke profile's: the network is what is tested here
-    small = ['cnn.optimizers=["adam"]', "cnn.learning_rates=[1e-2,1e-3]", 'rnn.cells=["gru"]', "rnn.hidden_sizes=[64]"]
+    small = ['cnn.optimizers=["adam"]', "cnn.learning_rates=[1e-2]", 'rnn.cells=["gru"]', "rnn.hidden_sizes=[64]",
+             "compare.size_matched=false"]
     sets = [arg for setting in CLASSIC_SETS + small for arg in ("--set", setting)]
     env = {"MKREPORT_CACHE_DIR": str(tmp_path / "cache")}
     run_cli("all", "--profile", "smoke", "--output", output, *sets, env=env, check=True)
@@ -206,7 +207,7 @@ def test_colour_cifar10_and_a_dropout_axis_build_every_section_and_pass_check(tm
     output = tmp_path / "out"
     sets = [arg for setting in ['data.cifar10="rgb"', "cnn.dropout=[0.0,0.5]", 'cnn.optimizers=["adam"]',
                                 "cnn.learning_rates=[1e-3]", "cnn.seeds=[0,1]", 'rnn.cells=["gru"]',
-                                "rnn.hidden_sizes=[64]"] for arg in ("--set", setting)]
+                                "rnn.hidden_sizes=[64]", "compare.size_matched=false"] for arg in ("--set", setting)]
     env = {"MKREPORT_CACHE_DIR": str(tmp_path / "cache"), "MKREPORT_DATA_DIR": str(folder)}
     run_cli("all", "--profile", "smoke", "--output", output, *sets, env=env, check=True)
     visualize = _store_arrays(output, "visualize")

@@ -212,8 +212,6 @@ def test_new_section_builds_into_the_report_and_an_edit_retrains_only_its_runs(s
     html = (output / "report.html").read_text()
     assert 'id="sec-dropout"' in html and "6. Dropout" in html and "sections/dropout.py" in html
 
-    status = run_cli("status", "--output", output, cwd=student, env=env, check=True).stdout.splitlines()
-    assert sum(line.startswith("dropout ") and line.endswith("done") for line in status) == 6
     rows = list(csv.DictReader((output / "metrics.csv").open()))
     assert {row["config"] for row in rows if row["section"] == "dropout"} == {"dropout 0", "dropout 0.5"}
     claims = json.loads((output / "claims.json").read_text())["claims"]
@@ -229,7 +227,8 @@ def test_new_section_builds_into_the_report_and_an_edit_retrains_only_its_runs(s
     with open(student / "sections" / "dropout.py", "a") as module:
         module.write("\n# an edit: the section's runs are now stale, and only they\n")
     status = run_cli("status", "--output", output, cwd=student, env=env, check=True).stdout.splitlines()
-    assert status[-1] == "20 done, 6 stale"
+    assert status[-1] == "20 done, 6 stale"   # its six runs are in status, and only they are stale
+    assert sum(line.startswith("dropout ") and line.endswith("stale") for line in status) == 6
     again = run_cli("dropout", "--output", output, cwd=student, env=env, check=True)
     assert "trained 6 run(s), reused 0" in again.stdout
 
@@ -291,27 +290,6 @@ def test_a_sections_own_data_loader_is_a_dataset_with_its_own_checksum(tmp_path,
         load_dataset("nosuch", None)
 
 
-@pytest.mark.slow
-def test_a_sections_own_model_trains_on_its_own_data_in_worker_processes(tmp_path, monkeypatch):
-    """Through the parallel path (two worker processes), as `--jobs 2` trains: the module is found by its path."""
-    from report.build import build_report
-    from report.results.workspace import Workspace
-    from report.training.execute import Executor
-
-    folder = student_folder(tmp_path, source=LOADER)
-    sections = sections_of(folder, monkeypatch)
-    tiny = next(s for s in sections if s.name == "tiny")
-    ws = Workspace(load_config(folder / "mkreport.toml", "smoke", sections=sections), tmp_path / "out", None, [tiny])
-    built = build_report(ws, executor=Executor(jobs=2))
-    assert built.tally.trained == 2 and built.tally.failed == []
-    records = ws.records("tiny")
-    assert {r["parameters"] for r in records} == {144 * 2 + 2 + 2 * 10 + 10, 144 * 3 + 3 + 3 * 10 + 10}
-    assert all(r["data_source"] == "stripes() of tiny.py" for r in records)
-    html = (tmp_path / "out" / "report.html").read_text()   # no template of its own: mkreport's default shows it
-    assert "1. Tiny" in html and "Final accuracies of every configuration" in html and "<td>width 3</td>" in html
-    assert (tmp_path / "out" / "figures" / "tiny_curves.png").is_file()
-
-
 @pytest.mark.parametrize("change, message", [
     (('model="build_model"', 'model="build_modle"'), "names model 'build_modle', which is neither lenet5, rnn nor a function of tiny.py"),
     (('table["seeds"], "mnist")', 'table["seeds"], "mnits")'), "names dataset 'mnits', which is neither"),
@@ -328,8 +306,9 @@ def test_a_run_naming_a_model_or_dataset_that_does_not_exist_is_refused_before_t
 
 
 @pytest.mark.slow
-def test_a_sections_own_runs_on_local_ray_match_the_runs_in_process(tmp_path, monkeypatch):
-    """--executor ray: each Ray task imports the section's module by its path and trains the same numbers."""
+def test_a_sections_own_model_and_data_train_alike_in_worker_processes_and_on_ray(tmp_path, monkeypatch):
+    """--jobs 2 (worker processes) and --executor ray: each imports the section's module by its path, trains
+    its own model on its own data, and gets the same numbers; the default template shows the section."""
     pytest.importorskip("ray")
     from report.build import build_report
     from report.results.workspace import Workspace
@@ -340,12 +319,19 @@ def test_a_sections_own_runs_on_local_ray_match_the_runs_in_process(tmp_path, mo
     tiny = [s for s in sections if s.name == "tiny"]
     config = load_config(folder / "mkreport.toml", "smoke", sections=sections)
     results = []
-    for executor, output in ((Executor("ray"), tmp_path / "ray"), (Executor(jobs=1), tmp_path / "here")):
+    for executor, output in ((Executor(jobs=2), tmp_path / "jobs"), (Executor("ray"), tmp_path / "ray")):
         ws = Workspace(config, output, None, tiny)
-        assert build_report(ws, executor=executor).tally.trained == 2
+        built = build_report(ws, executor=executor)
+        assert built.tally.trained == 2 and built.tally.failed == []
+        records = ws.records("tiny")
+        assert {r["parameters"] for r in records} == {144 * 2 + 2 + 2 * 10 + 10, 144 * 3 + 3 + 3 * 10 + 10}
+        assert all(r["data_source"] == "stripes() of tiny.py" for r in records)
         results.append({r["key"]: [{k: v for k, v in m.items() if not k.endswith("_seconds")} for m in r["metrics"]]
-                        for r in ws.records("tiny")})
+                        for r in records})
     assert results[0] == results[1] and len(results[0]) == 2
+    html = (tmp_path / "jobs" / "report.html").read_text()   # no template of its own: mkreport's default shows it
+    assert "1. Tiny" in html and "Final accuracies of every configuration" in html and "<td>width 3</td>" in html
+    assert (tmp_path / "jobs" / "figures" / "tiny_curves.png").is_file()
 
 
 def test_a_config_that_lists_its_sections_imports_no_installed_section_it_does_not_name(tmp_path, monkeypatch):
