@@ -551,6 +551,11 @@ def load_dataset(name: str, data_dir: Path | None = None, download: bool = True,
     return own_dataset(name, code, data_dir)
 
 
+def built_in(name: str) -> bool:
+    """Whether mkreport loads this dataset itself (else it is a loader function of a user's section)."""
+    return name in LOADERS or name.startswith(RGB_NAME)
+
+
 def own_dataset(name: str, code: str, data_dir: Path | None) -> Dataset:
     """A user's loader: name(data_dir) in the section's module returns (x_train, y_train, x_test, y_test):
     uint8 images (N, H, W) or (N, H, W, C) and labels 0–9."""

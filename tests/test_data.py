@@ -97,6 +97,15 @@ def official_cifar_archive(path, per_batch=30):
     return path
 
 
+def archive_in_a_data_folder(tmp_path):
+    """The official-format archive the tests write, and a data folder holding a copy of it."""
+    archive = official_cifar_archive(tmp_path / "official.tar.gz")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "cifar-10-python.tar.gz").write_bytes(archive.read_bytes())
+    return archive, folder
+
+
 def point_download_at(monkeypatch, name, path, sha256=None):
     digest = sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
     spec = data.Download(path.as_uri(), digest, data.DOWNLOADS[name].filename)
@@ -268,10 +277,7 @@ def test_an_empty_training_split_is_an_error_not_an_endless_loop(tmp_path):
 
 
 def test_the_official_archive_in_a_data_folder_is_used_after_its_hash_matches(tmp_path, monkeypatch):
-    archive = official_cifar_archive(tmp_path / "official.tar.gz")
-    folder = tmp_path / "data"
-    folder.mkdir()
-    (folder / "cifar-10-python.tar.gz").write_bytes(archive.read_bytes())
+    archive, folder = archive_in_a_data_folder(tmp_path)
     point_download_at(monkeypatch, "cifar10", archive)
     assert len(data.load_cifar10(folder).x_train) == 150
     point_download_at(monkeypatch, "cifar10", archive, sha256="2" * 64)
@@ -355,10 +361,7 @@ def test_a_balanced_colour_subset_takes_the_first_images_of_each_class(tmp_path)
 
 
 def test_colour_cifar10_from_the_official_archive_is_hash_checked_and_cached_apart(tmp_path, monkeypatch):
-    archive = official_cifar_archive(tmp_path / "official.tar.gz")
-    folder = tmp_path / "data"
-    folder.mkdir()
-    (folder / "cifar-10-python.tar.gz").write_bytes(archive.read_bytes())
+    archive, folder = archive_in_a_data_folder(tmp_path)
     point_download_at(monkeypatch, "cifar10", archive)
     colour = data.load_dataset("cifar10-rgb", folder)
     grey = data.load_dataset("cifar10", folder)

@@ -2,8 +2,6 @@
 table of their own, trained through mkreport's training path, written by `mkreport new-section`."""
 import csv
 import json
-import shutil
-import textwrap
 
 import pytest
 

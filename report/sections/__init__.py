@@ -86,7 +86,7 @@ class Section:
     def _check_names(self, specs) -> None:
         """Every model and dataset a run names is mkreport's or a function of this module: a typo is one
         error before anything trains, not a failed run per seed."""
-        from experiments.data import LOADERS, RGB_NAME
+        from experiments.data import built_in
         from experiments.own_code import BUILT_IN_MODELS
 
         from ..errors import ConfigError
@@ -99,8 +99,7 @@ class Section:
             if model not in BUILT_IN_MODELS and not callable(getattr(self.module, str(model), None)):
                 raise ConfigError(f"section {self.name}: run {spec.run_id} names model {model!r}, which is neither "
                                   f"lenet5, rnn nor a function of {self.source.name}")
-            if (spec.dataset not in LOADERS and not spec.dataset.startswith(RGB_NAME)
-                    and not callable(getattr(self.module, spec.dataset, None))):
+            if not built_in(spec.dataset) and not callable(getattr(self.module, spec.dataset, None)):
                 raise ConfigError(f"section {self.name}: run {spec.run_id} names dataset {spec.dataset!r}, which is "
                                   f"neither cifar10, cifar10-rgb, mnist nor a function of {self.source.name}")
 

@@ -49,7 +49,6 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     own = records["cnn"]
     configs = by_config(own)
     test_images = images_tested(own)
-    threshold = chance_threshold(test_images)
     words = network_words(configs)
     optimizers = list(dict.fromkeys(row_name(c, words) for c in configs))
     rates = list(dict.fromkeys(r["params"]["learning_rate"] for r in own))
@@ -68,11 +67,8 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     return {
         "configs": configs,
         "heatmap": {"table": table, "rows": optimizers, "columns": [f"lr={r:g}" for r in rates], "cells": cells},
-        "rows": [{"label": s.label, "accuracy": accuracy_cell(s), "interval": fmt_interval(s.spread()),
-                  "train_accuracy": fmt_spread(s.spread("train_accuracy"), show_n=False),
-                  "status": s.status} for s in configs],
-        "claims": [claim for claim in [ranking(configs, family="the CIFAR10 grid")] if claim] + outcome_claims(configs, threshold, test_images)
-        + rate_claims(configs, words),
+        "rows": config_rows(configs),
+        "claims": grid_claims(configs, test_images, family="the CIFAR10 grid") + rate_claims(configs, words),
         "networks": list(dict.fromkeys(describe(network_of(c.params)) for c in configs)),
         "images": images_words(params),
         "tables": {
@@ -88,6 +84,19 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "samples_per_epoch": params["samples_per_epoch"], "test_samples": test_images,
         "batch_size": params["batch_size"], "log_every_steps": params.get("log_every_steps", "—"),
     }
+
+
+def config_rows(configs) -> list[dict]:
+    """A table row per configuration: test accuracy (mean ± std), its 95 % interval, train accuracy, state."""
+    return [{"label": s.label, "accuracy": accuracy_cell(s), "interval": fmt_interval(s.spread()),
+             "train_accuracy": fmt_spread(s.spread("train_accuracy"), show_n=False), "status": s.status}
+            for s in configs]
+
+
+def grid_claims(configs, test_images: int, what: str = "configuration", family: str | None = None) -> list[Claim]:
+    """Which configurations could be the best (one family), and which learned, stayed at chance or collapsed."""
+    best = ranking(configs, what, family)
+    return ([best] if best else []) + outcome_claims(configs, chance_threshold(test_images), test_images)
 
 
 def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from ..results.runs import RunSpec, seeded, with_precision
 from ..stats.claims import Claim, fmt_interval, fmt_spread, observation   # noqa: F401  (for a section's own sentences)
-from ..stats.findings import accuracy_cell, ranking, run_notes
-from ..stats.statistics import chance_threshold
+from ..stats.findings import run_notes
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 from .config_checks import boolean, choice, listof, number, text, whole   # noqa: F401  (for a section's CHECKS)
 
@@ -53,25 +52,22 @@ def claims(records: list[dict], what: str = "configuration", family: str | None 
     """The tested sentences mkreport's sections say of a grid: which configurations learned (above
     chance by three binomial standard deviations), and which could be the best — every pair tested,
     Holm-adjusted, "not resolved" where seed noise cannot decide."""
-    from .cnn import outcome_claims
+    from .cnn import grid_claims
 
-    configs = by_config(records)
-    test_images = images_tested(records)
-    best = ranking(configs, what, family or f"the {what}s of this section")
-    return ([best] if best else []) + outcome_claims(configs, chance_threshold(test_images), test_images)
+    return grid_claims(by_config(records), images_tested(records), what, family or f"the {what}s of this section")
 
 
 def summary(records: list[dict], what: str = "configuration", intro: str = "") -> dict:
     """Everything the default template shows: a table of every configuration (mean ± std over seeds,
     95 % interval, train accuracy, state), the claims, the learning curves' input, the budget, and
     tables/<section>_grid.csv."""
+    from .cnn import config_rows
+
     configs = by_config(records)
     params = records[0]["params"] if records else {}
     return {
         "intro": intro, "configs": configs, "what": what,
-        "rows": [{"label": c.label, "accuracy": accuracy_cell(c), "interval": fmt_interval(c.spread()),
-                  "train_accuracy": fmt_spread(c.spread("train_accuracy"), show_n=False), "status": c.status}
-                 for c in configs],
+        "rows": config_rows(configs),
         "claims": claims(records, what),
         "run_notes": run_notes(configs),
         "seeds": seed_count(records), "epochs": params.get("epochs"), "samples_per_epoch": params.get("samples_per_epoch"),
