@@ -1,15 +1,28 @@
-"""`python -m benchmarks --statistics [--json]`: how often the report's ranking claims something false,
-and how often it finds a real best, on simulated grids put through the functions the report uses.
+"""`python -m benchmarks --statistics [--json] [--grids N]`: what the report's sentences claim, measured on
+simulated grids put through the functions the report uses (no training, no data).
 
-A grid is 9 configurations with normal seed noise (sd 1); scenarios: all equal (`null`), all equal with
-unequal spreads (`null-unequal-variance`: sds from 0.5 to 2), and one configuration better by 1, 2 or 4
-sds (`gap-1sd` …). A false claim is any configuration set aside from the possible best when it is truly
-equal to the best (or better); power is the fraction of grids where the truly better configuration is
-separated from one given other (`c1`), the issue's pairwise measure; `best_named` the fraction where it is
-named the single best (separated from all eight). Procedures: `report` (report.stats.families.best_set: pooled variance,
-multiple comparisons with the best, Bonferroni), `welch-uncorrected` (what the report did before:
-the top by mean against each other with an uncorrected two-sided Welch test), `holm-welch` (the same,
-Holm-adjusted), `pooled-uncorrected` (pooled variance, no adjustment).
+"Which is best" (9 configurations, normal seed noise of sd 1 unless said):
+- scenarios: all equal (`null`), all equal with sds from 0.5 to 2 (`null-unequal`), one configuration
+  better by 1, 2 or 3 sds (`gap-1sd` …), a shared seed effect taking 30 % or 60 % of the variance
+  (`…-corr0.3`, `…-corr0.6`: a seed fixes the initial weights and the data order of every configuration),
+  and `cifar10-collapse`: the full build's CIFAR10 grid (means and seed sds of its nine configurations)
+  where each seed of Adagrad 1e-2 stays at chance (0.100) with probability 1/3;
+- measures: `best_excluded` (the truly best configuration set aside, or another named the best; where
+  all are equal, the largest such rate over the nine, each taken as the best in turn: the report's
+  guarantee is ≤ α = 0.05 for every one), `tie_rate` (anything set aside when all are equal), `power` (the
+  truly better c0 sets aside a given other, c1), `named` (c0 named the single best), `set_size` (mean
+  size of "could be the best"), and in `cifar10-collapse` `collapsing_kept` (Adagrad 1e-2 among "could be
+  the best");
+- procedures: `report` (report.stats.best.best_set: multiple comparisons with the best, seeds as blocks,
+  seeds that never learned counted apart), `mcb-one-way` (the same without blocks), `mcb-noisy-welch` (a
+  noisy configuration compared by Welch's test instead of its larger variance at the pool's df), and `all-pairs-holm` (what
+  the report did before: every pair tested two-sidedly, Holm over all 36, every seed counted).
+
+Pairwise families (the sentences that say "A is above B"): three configurations, all pairs, and three
+hidden-size steps, Holm (report.stats.families.compare_pairs); `family_wise_error` is any "above" said
+between two truly equal configurations.
+
+JSON rows keep `scenario`, `seeds`, `procedure`, and `false_claim_rate` (= best_excluded).
 """
 from __future__ import annotations
 
@@ -18,93 +31,169 @@ import json
 import numpy as np
 
 CONFIGS = 9
-SCENARIOS = (("null", 0.0, False), ("null-unequal-variance", 0.0, True), ("gap-1sd", 1.0, False),
-             ("gap-2sd", 2.0, False), ("gap-4sd", 4.0, False))
+CHANCE_THRESHOLD = 0.1285   # chance plus three binomial sds of 1,000 test images: report.stats.statistics
+# The full build's CIFAR10 grid (mkreport all, full profile, 3 seeds, 2-core AMD EPYC AVX2, 2026-12-06):
+# (label, mean, seed sd) of the final test accuracy; cifar10-collapse draws from these.
+CIFAR10_GRID = (("sgd, lr=0.01", 0.392, 0.010), ("sgd, lr=0.001", 0.200, 0.012), ("sgd, lr=0.0001", 0.104, 0.004),
+                ("adam, lr=0.01", 0.100, 0.000), ("adam, lr=0.001", 0.524, 0.013), ("adam, lr=0.0001", 0.441, 0.010),
+                ("adagrad, lr=0.01", 0.319, 0.041), ("adagrad, lr=0.001", 0.300, 0.010),
+                ("adagrad, lr=0.0001", 0.150, 0.008))
+COLLAPSING, TRUE_BEST = "adagrad, lr=0.01", "adam, lr=0.001"
+
+# (name, gap in sds, unequal spreads, seed correlation)
+SCENARIOS = (("null", 0.0, False, 0.0), ("null-unequal", 0.0, True, 0.0), ("null-corr0.3", 0.0, False, 0.3),
+             ("null-corr0.6", 0.0, False, 0.6), ("gap-1sd", 1.0, False, 0.0), ("gap-2sd", 2.0, False, 0.0),
+             ("gap-3sd", 3.0, False, 0.0), ("gap-2sd-unequal", 2.0, True, 0.0), ("gap-2sd-corr0.3", 2.0, False, 0.3),
+             ("gap-2sd-corr0.6", 2.0, False, 0.6))
 
 
-def _grid(rng, seeds: int, gap: float, unequal: bool) -> dict[str, list[float]]:
+def _grid(rng, seeds: int, gap: float, unequal: bool, correlation: float) -> dict[str, dict[int, float]]:
     sds = np.linspace(0.5, 2.0, CONFIGS) if unequal else np.ones(CONFIGS)
+    if unequal:
+        sds = np.roll(sds, 4)   # the better configuration (c0) has a middling spread, not the smallest
     means = np.zeros(CONFIGS)
     means[0] = gap
-    return {f"c{i}": list(rng.normal(means[i], sds[i], seeds)) for i in range(CONFIGS)}
+    seed_effect = rng.normal(0, 1, seeds)
+    noise = rng.normal(0, 1, (CONFIGS, seeds))
+    values = means[:, None] + sds[:, None] * (np.sqrt(correlation) * seed_effect + np.sqrt(1 - correlation) * noise)
+    return {f"c{i}": dict(enumerate(values[i])) for i in range(CONFIGS)}
 
 
-def _report(samples):
-    from report.stats.families import best_set
-
-    result = best_set(samples)
-    return set(result.below), result.best
-
-
-def _top_against_others(samples, test: str, adjust: bool):
-    from scipy import stats
-
-    from report.stats.families import pooled_variance
-
-    top = max(samples, key=lambda label: np.mean(samples[label]))
-    pooled = pooled_variance(samples) if test == "pooled" else None
-    p_values = {}
-    for label, values in samples.items():
-        if label == top:
-            continue
-        if pooled is not None:
-            se = np.sqrt(pooled.variance * (1 / len(values) + 1 / len(samples[top])))
-            p = 2 * stats.t.sf(abs(np.mean(samples[top]) - np.mean(values)) / se, pooled.df)
-        else:
-            p = stats.ttest_ind(samples[top], values, equal_var=False).pvalue
-        p_values[label] = p
-    if adjust:  # Holm
-        ordered = sorted(p_values, key=p_values.get)
-        below, running = set(), 0.0
-        for rank, label in enumerate(ordered):
-            running = max(running, min(1.0, p_values[label] * (len(ordered) - rank)))
-            if running < 0.05:
-                below.add(label)
-            else:
-                break
-    else:
-        below = {label for label, p in p_values.items() if p < 0.05}
-    best = top if len(below) == len(samples) - 1 else None
-    return below, best
+def _collapse_grid(rng, seeds: int) -> dict[str, dict[int, float]]:
+    grid = {}
+    for label, mean, sd in CIFAR10_GRID:
+        values = rng.normal(mean, sd, seeds)
+        if label == COLLAPSING:
+            values = np.where(rng.random(seeds) < 1 / 3, 0.100, values)
+        grid[label] = dict(enumerate(np.round(values, 3)))   # accuracies of 1,000 images: three decimals
+    return grid
 
 
-PROCEDURES = {
-    "report": _report,
-    "welch-uncorrected": lambda s: _top_against_others(s, "welch", False),
-    "holm-welch": lambda s: _top_against_others(s, "welch", True),
-    "pooled-uncorrected": lambda s: _top_against_others(s, "pooled", False),
-}
+def _report(samples, threshold):
+    from report.stats.best import best_set
+
+    result = best_set(samples, threshold=threshold)
+    return set(result.below), result.best, result.candidates
 
 
-def simulate(grids: int = 2000, seed: int = 0) -> list[dict]:
+def _one_way(samples, threshold):
+    return _report({label: list(v.values()) for label, v in samples.items()}, threshold)
+
+
+def _noisy_welch(samples, threshold):
+    import report.stats.families as families
+
+    rule = families.NOISY_RULE
+    families.NOISY_RULE = "welch"
+    try:
+        return _report(samples, threshold)
+    finally:
+        families.NOISY_RULE = rule
+
+
+def _all_pairs_holm(samples, threshold):
+    """The procedure before MCB: every pair two-sided, Holm over all pairs, one-way, every seed."""
+    from report.stats.families import ErrorModel, compare_pairs
+
+    lists = {label: list(v.values()) for label, v in samples.items()}
+    order = sorted(lists, key=lambda label: -np.mean(lists[label]))
+    pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1:]]
+    verdicts = compare_pairs(lists, pairs, model=ErrorModel(lists))
+    below = {v.b for v in verdicts.values() if v.verdict == "better"}
+    candidates = [label for label in order if label not in below]
+    return below, candidates[0] if len(candidates) == 1 else None, candidates
+
+
+PROCEDURES = {"report": _report, "mcb-one-way": _one_way, "mcb-noisy-welch": _noisy_welch,
+              "all-pairs-holm": _all_pairs_holm}
+
+
+def _row(scenario, seeds, name, grids, counts, null: bool, extra=None) -> dict:
+    excluded, named, power, sizes = counts
+    return {"scenario": scenario, "seeds": seeds, "procedure": name,
+            "best_excluded": excluded / grids, "false_claim_rate": excluded / grids,
+            "tie_rate": excluded / grids if null else None,
+            "power": None if null else power / grids, "named": None if null else named / grids,
+            "set_size": sizes / grids, **(extra or {})}
+
+
+def simulate(grids: int = 1000, seed: int = 0, procedures=None) -> list[dict]:
+    """Every best-of row, then the pairwise families' rows."""
     rows = []
-    for scenario, gap, unequal in SCENARIOS:
+    for scenario, gap, unequal, correlation in SCENARIOS:
         for seeds in (2, 3):
-            for name, procedure in PROCEDURES.items():
+            for name, procedure in (procedures or PROCEDURES).items():
                 rng = np.random.default_rng(seed)   # every procedure sees the same grids
-                false_claims = found = separated = 0
+                excluded = np.zeros(CONFIGS)   # per configuration taken as the true best
+                named = power = sizes = ties = 0
                 for _ in range(grids):
-                    samples = _grid(rng, seeds, gap, unequal)
-                    below, best = procedure(samples)
-                    truly_best = {"c0"} if gap > 0 else set(samples)
-                    false_claims += bool(below & truly_best) or (best is not None and best not in truly_best)
-                    found += best == "c0" if gap > 0 else 0
-                    separated += "c1" in below if gap > 0 else 0
-                rows.append({"scenario": scenario, "seeds": seeds, "procedure": name,
-                             "false_claim_rate": false_claims / grids,
-                             "power": separated / grids if gap > 0 else None,
-                             "best_named": found / grids if gap > 0 else None})
+                    samples = _grid(rng, seeds, gap, unequal, correlation)
+                    below, best, candidates = procedure(samples, None)
+                    for i in range(CONFIGS if gap == 0 else 1):
+                        excluded[i] += f"c{i}" in below or (best is not None and gap > 0 and best != "c0")
+                    ties += bool(below)
+                    named += best == "c0"
+                    power += "c1" in below
+                    sizes += len(candidates)
+                row = _row(scenario, seeds, name, grids, (excluded.max(), named, power, sizes), gap == 0)
+                if gap == 0:
+                    row["tie_rate"] = ties / grids
+                rows.append(row)
+    for seeds in (2, 3):
+        for name, procedure in (procedures or PROCEDURES).items():
+            rng = np.random.default_rng(seed)
+            excluded = named = kept = sizes = 0
+            for _ in range(grids):
+                below, best, candidates = procedure(_collapse_grid(rng, seeds), CHANCE_THRESHOLD)
+                excluded += TRUE_BEST in below or (best is not None and best != TRUE_BEST)
+                named += best == TRUE_BEST
+                kept += COLLAPSING in candidates
+                sizes += len(candidates)
+            rows.append(_row("cifar10-collapse", seeds, name, grids, (excluded, named, 0, sizes), False,
+                             {"power": None, "collapsing_kept": kept / grids}))
+    return rows + pairwise(grids, seed)
+
+
+def pairwise(grids: int, seed: int) -> list[dict]:
+    """Family-wise error of the pairwise sentences under equal means."""
+    from report.stats.families import compare_pairs
+
+    rows = []
+    for family, k, pairs in (("3 cells, all pairs", 3, [(0, 1), (0, 2), (1, 2)]),
+                             ("4 sizes, 3 steps", 4, [(1, 0), (2, 1), (3, 2)])):
+        for scenario, unequal, correlation in (("null", False, 0.0), ("null-unequal", True, 0.0),
+                                               ("null-corr0.6", False, 0.6)):
+            for seeds in (2, 3):
+                rng = np.random.default_rng(seed)
+                errors = 0
+                for _ in range(grids):
+                    sds = np.linspace(0.5, 2.0, k) if unequal else np.ones(k)
+                    shared = rng.normal(0, 1, seeds)
+                    samples = {f"c{i}": dict(enumerate(sds[i] * (np.sqrt(correlation) * shared + np.sqrt(1 - correlation)
+                                                                  * rng.normal(0, 1, seeds)))) for i in range(k)}
+                    verdicts = compare_pairs(samples, [(f"c{a}", f"c{b}") for a, b in pairs])
+                    errors += any(v.verdict in ("better", "worse") for v in verdicts.values())
+                rows.append({"scenario": f"pairs: {family}, {scenario}", "seeds": seeds, "procedure": "report (Holm)",
+                             "family_wise_error": errors / grids, "false_claim_rate": errors / grids})
     return rows
 
 
+def _cell(value) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
 def table(rows: list[dict]) -> str:
-    lines = ["| scenario | seeds | procedure | family-wise false-claim rate | power (c0 above c1) | best named |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    best = [row for row in rows if "best_excluded" in row]
+    lines = ["| scenario | seeds | procedure | best_excluded | tie_rate | power (c0 sets c1 aside) | named | "
+             "set_size | collapsing kept |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in best:
+        lines.append(f"| {row['scenario']} | {row['seeds']} | {row['procedure']} | {row['best_excluded']:.3f} | "
+                     f"{_cell(row['tie_rate'])} | {_cell(row['power'])} | {_cell(row['named'])} | "
+                     f"{row['set_size']:.2f} | {_cell(row.get('collapsing_kept'))} |")
+    lines += ["", "| pairwise family | seeds | procedure | family-wise error |", "| --- | --- | --- | --- |"]
     for row in rows:
-        power = "" if row["power"] is None else f"{row['power']:.3f}"
-        named = "" if row["best_named"] is None else f"{row['best_named']:.3f}"
-        lines.append(f"| {row['scenario']} | {row['seeds']} | {row['procedure']} | {row['false_claim_rate']:.3f} "
-                     f"| {power} | {named} |")
+        if "family_wise_error" in row:
+            lines.append(f"| {row['scenario']} | {row['seeds']} | {row['procedure']} | {row['family_wise_error']:.3f} |")
     return "\n".join(lines)
 
 

@@ -365,6 +365,30 @@ def _own_section_command(name: str):
     return click.command(name)(command)
 
 
+@cli.command("claims")
+@click.argument("table", type=click.Path(path_type=Path))
+@click.option("--test-size", type=click.IntRange(min=1), default=None,
+              help="Test items behind each value: with --classes, a seed at chance never learned.")
+@click.option("--classes", type=click.IntRange(min=2), default=None, help="Classes of the task (chance = 1/K).")
+@click.option("--json", "as_json", is_flag=True, help="The claims as claims.json writes them.")
+def claims(table, test_size, classes, as_json):
+    """The report's tested sentences for a CSV of per-seed results (config, seed, value[, group][,
+    higher_is_better]) that came from anywhere; trains nothing."""
+    from .results_table import read_table, table_claims
+
+    groups, higher = read_table(table)
+    found = table_claims(groups, higher, test_size, classes)
+    if as_json:
+        click.echo(json.dumps([claim.as_json(group) for group, claim in found], indent=1))
+        return
+    shown = None
+    for group, claim in found:
+        if group != shown and len(groups) > 1:
+            click.echo(f"{group}:")
+        shown = group
+        click.echo(("  " if len(groups) > 1 else "") + claim.text)
+
+
 @cli.command("new-section")
 @click.argument("name")
 @click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."),

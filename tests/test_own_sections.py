@@ -235,7 +235,7 @@ def test_an_unknown_command_is_no_section_either_and_writes_nothing(tmp_path):
     result = run_cli("nosuch", "--output", tmp_path / "out")
     assert result.returncode == 2 and not (tmp_path / "out").exists()
     assert result.stderr.strip().splitlines() == [
-        "mkreport: no such command or section 'nosuch': the commands are all, check, cnn, compare, deconvnet, "
+        "mkreport: no such command or section 'nosuch': the commands are all, check, claims, cnn, compare, deconvnet, "
         "new-section, notes, plan, render, rnn, status, tensorboard, visualize; this config's sections are cnn, "
         "visualize, deconvnet, rnn, compare"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..stats.claims import Claim, fmt_interval, fmt_spread
-from ..stats.findings import accuracy_cell, optimizer_words, names, outcome, ranking, run_notes
+from ..stats.findings import accuracy_cell, optimizer_words, names, outcome, partly_learned, ranking, run_notes
 from experiments.network import describe, network_of, non_default, widths_text
 
 from ..results.runs import (RunSpec, cifar10_dataset, cnn_input, format_rate, network_grid, optimizer_grid,
@@ -68,7 +68,8 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "configs": configs,
         "heatmap": {"table": table, "rows": optimizers, "columns": [f"lr={r:g}" for r in rates], "cells": cells},
         "rows": config_rows(configs),
-        "claims": grid_claims(configs, test_images, family="the CIFAR10 grid") + rate_claims(configs, words),
+        "claims": grid_claims(configs, test_images, family="the CIFAR10 grid")
+                  + rate_claims(configs, words, chance_threshold(test_images)),
         "networks": list(dict.fromkeys(describe(network_of(c.params)) for c in configs)),
         "images": images_words(params),
         "tables": {
@@ -94,12 +95,14 @@ def config_rows(configs) -> list[dict]:
 
 
 def grid_claims(configs, test_images: int, what: str = "configuration", family: str | None = None) -> list[Claim]:
-    """Which configurations could be the best (one family), and which learned, stayed at chance or collapsed."""
-    best = ranking(configs, what, family)
-    return ([best] if best else []) + outcome_claims(configs, chance_threshold(test_images), test_images)
+    """Which configurations could be the best (one family; seeds that never learned counted apart), and
+    which learned, in some seeds only, stayed at chance or collapsed."""
+    threshold = chance_threshold(test_images)
+    best = ranking(configs, what, family, threshold)
+    return ([best] if best else []) + outcome_claims(configs, threshold, test_images, best)
 
 
-def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:
+def outcome_claims(configs, threshold: float, test_images: int, best: Claim | None = None) -> list[Claim]:
     """Which configurations learned in every seed, in some, or stayed at chance (and why, when the
     stored train loss shows the output collapsed to a constant)."""
     groups: dict[str, list] = {}
@@ -113,11 +116,7 @@ def outcome_claims(configs, threshold: float, test_images: int) -> list[Claim]:
                             f"deviations of {test_images:,} test images): {names(values['learned'])}.",
                             "learned", values["learned"]))
     for config in groups.get("some seeds", []):
-        below = [f"seed {r['seed']} at {r['metrics'][-1]['test_accuracy']:.3f}" for r in config.done
-                 if r["metrics"][-1]["test_accuracy"] <= threshold]
-        claims.append(Claim(f"{config.label} learned in some seeds only: {names(below)} "
-                            f"{'is' if len(below) == 1 else 'are'} not above {threshold:.3f}.",
-                            "learned", {config.label: config.final_values()}, verdict="some seeds"))
+        claims.append(partly_learned(config.label, config.final_by_seed(), threshold, best))
     if groups.get("chance"):
         claims.append(Claim(f"{names(values['chance'])} stayed at chance level (10%) in every seed.",
                             "chance", values["chance"]))
@@ -213,7 +212,7 @@ def images_words(params: dict) -> str:
     return "the course's CIFAR10 subset (28×28 grayscale)"
 
 
-def rate_claims(configs, words: dict[str, str] | None = None) -> list[Claim]:
+def rate_claims(configs, words: dict[str, str] | None = None, threshold: float | None = None) -> list[Claim]:
     """For each optimizer (on each network, where the network varies): its best learning rate,
     tested against seed noise."""
     words = words or {c.label: "" for c in configs}
@@ -228,7 +227,8 @@ def rate_claims(configs, words: dict[str, str] | None = None) -> list[Claim]:
             continue
         spoken = optimizer_words(members[0].params)
         at = f" at {words[members[0].label]}" if words[members[0].label] else ""
-        claim = ranking(members, f"{spoken} learning rate{at}", family=f"{name}'s learning rates")
+        claim = ranking(members, f"{spoken} learning rate{at}", family=f"{name}'s learning rates",
+                        threshold=threshold)
         if claim is None:
             claims.append(Claim(f"{spoken[0].upper() + spoken[1:]}{at} produced no finished run.", "failed",
                                 {m.label: [] for m in members}))

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..stats.claims import Claim, fmt, fmt_interval
-from ..stats.findings import accuracy_cell, ranking, ranking_of, run_notes, seconds
+from ..stats.findings import accuracy_cell, ranking, run_notes, seconds
+from ..stats.statistics import chance_threshold
 from ..results.runs import RunSpec, format_rate, optimizer_grid, optimizer_label, precision_label, seeded, with_precision
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
@@ -39,6 +40,7 @@ def runs(config: dict) -> list[RunSpec]:
 def summarize(records: dict, analysis, settings: dict) -> dict:
     own = records["rnn"]
     configs = by_config(own)
+    threshold = chance_threshold(images_tested(own))
     parameters = {r["label"]: r["parameters"] for r in own if r["parameters"]}
     params = own[0]["params"]
     return {
@@ -47,7 +49,8 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "status": s.status,
                   "parameters": f"{parameters.get(s.label, 0):,}",
                   "train_time": seconds(s.total_train_seconds())} for s in configs],
-        "claims": [claim for claim in [ranking(configs, family="the RNN grid")] if claim] + cell_claims(configs),
+        "claims": [claim for claim in [ranking(configs, family="the RNN grid", threshold=threshold)] if claim]
+                  + cell_claims(configs, threshold),
         "tables": {
             "grid": {"columns": ["configuration", "cell", "hidden_size", "optimizer", "momentum", "learning_rate",
                                  *ACCURACY_COLUMNS, "parameters", "train_seconds_mean", "state"],
@@ -80,10 +83,10 @@ def _setting(config) -> tuple:
     return (optimizer_label(params) if "optimizer" in params else "", params.get("learning_rate"))
 
 
-def cell_claims(configs) -> list[Claim]:
-    """The cells compared at each hidden size (and optimizer and rate, where those vary) — never seeds
-    of different sizes pooled into one sample — then each cell's sizes step by step; each comparison
-    is one family."""
+def cell_claims(configs, threshold: float | None = None) -> list[Claim]:
+    """The cells compared pairwise at each hidden size (and optimizer and rate, where those vary) —
+    never seeds of different sizes pooled into one sample — then each cell's sizes step by step; each
+    sentence is one family of exactly the pairs it prints."""
     claims = []
     settings = list(dict.fromkeys(_setting(c) for c in configs))
     several = len(settings) > 1
@@ -93,18 +96,69 @@ def cell_claims(configs) -> list[Claim]:
         cells = list(dict.fromkeys(c.params["cell"] for c in members))
         if len(cells) > 1:
             for size in sorted({c.params["hidden_size"] for c in members}):
-                at_size = {CELL_NAMES[c.params["cell"]]: c.final_values() for c in members
+                at_size = {CELL_NAMES[c.params["cell"]]: c for c in members
                            if c.params["hidden_size"] == size and c.done}
-                claim = (ranking_of(at_size, f"cell at {size} units{where}", family=f"cells at {size} units{where}")
-                         if len(at_size) > 1 else None)
-                if claim:
-                    claims.append(claim)
+                if len(at_size) > 1:
+                    claims.append(cells_at_size(at_size, f"{size} units{where}", threshold))
         for cell in cells:
             sized = sorted((c for c in members if c.params["cell"] == cell and c.done),
                            key=lambda c: c.params["hidden_size"])
             if len(sized) >= 2:
-                claims.append(size_trend(CELL_NAMES[cell] + where, sized))
+                claims.append(size_trend(CELL_NAMES[cell] + where, sized, threshold))
     return claims
+
+
+PAIR_WORDS = {"better": "{a} is above {b}", "worse": "{b} is above {a}",
+              "equivalent": "{a} and {b} are equivalent within ±{margin:.2f}",
+              "not resolved": "{a} against {b}: not resolved", "zero spread": "{a} and {b}: no spread, not tested",
+              "one seed": "{a} against {b}: one seed, not tested"}
+
+
+def _learned(values: dict, threshold: float | None) -> tuple[dict, str]:
+    """The seeds that learned, and words for the configurations where some did not."""
+    from ..stats.statistics import learned_values
+
+    kept, learned, _ = learned_values(values, threshold)
+    partial = [f"{label} learned in {k} of {n} seeds" for label, (k, n) in learned.items() if k < n]
+    return kept, ("; " + "; ".join(partial) + ", compared over those") if partial else ""
+
+
+def _tested(verdict) -> str:
+    """'adjusted p = 0.012', or why the pair was not tested."""
+    from ..stats.claims import fmt_p
+
+    return f"adjusted p {fmt_p(verdict.p_adjusted)}" if verdict.p_adjusted is not None else verdict.verdict
+
+
+def cells_at_size(at_size: dict, where: str, threshold: float | None = None) -> Claim:
+    """Every pair of cells at one hidden size: one family, Holm over its pairs."""
+    from ..stats.families import MARGIN, compare_pairs
+
+    values, partial = _learned({name: c.final_by_seed() for name, c in at_size.items()}, threshold)
+    names_ = list(at_size)
+    pairs = [(a, b) for i, a in enumerate(names_) for b in names_[i + 1:]]
+    verdicts = compare_pairs(values, [p for p in pairs if p[0] in values and p[1] in values])
+    words, tests = [], []
+    for pair, v in verdicts.items():
+        means = f"{fmt(at_size[v.a].final()[0])} against {fmt(at_size[v.b].final()[0])}"
+        unseen = f"; a difference under {v.detectable:.3f} would go unseen" if v.verdict == "not resolved" else ""
+        words.append(PAIR_WORDS[v.verdict].format(a=v.a, b=v.b, margin=MARGIN) + f" ({means}, {_tested(v)}{unseen})")
+        if v.test and v.test not in tests:
+            tests.append(v.test)
+    found = {v.verdict for v in verdicts.values()}
+    kind = ("difference" if found & {"better", "worse"} else "equivalent" if found == {"equivalent"}
+            else "not-resolved")
+    values_json = {name: list(c.final_by_seed().values()) for name, c in at_size.items()}
+    return Claim(f"The cells at {where}, pair by pair: " + "; ".join(words)
+                 + f" ({'; '.join(tests) or 'no test'}; Holm over {len(verdicts)} pairs){partial}.", kind, values_json,
+                 "; ".join(tests) or None, min((v.p_value for v in verdicts.values() if v.p_value is not None),
+                                               default=None),
+                 ", ".join(v.verdict for v in verdicts.values()),
+                 {"pairs": [{"a": v.a, "b": v.b, "verdict": v.verdict, "difference": v.difference, "test": v.test,
+                             "df": v.df, "p_adjusted": v.p_adjusted} for v in verdicts.values()]},
+                 df=next((v.df for v in verdicts.values() if v.df is not None), None),
+                 p_adjusted=min((v.p_adjusted for v in verdicts.values() if v.p_adjusted is not None), default=None),
+                 family={"name": f"cells at {where}", "size": len(verdicts)})
 
 
 STEP_WORDS = {"better": "higher", "worse": "lower", "equivalent": "equivalent within ±{margin:.2f}",
@@ -112,9 +166,9 @@ STEP_WORDS = {"better": "higher", "worse": "lower", "equivalent": "equivalent wi
               "one seed": "one seed, not tested"}
 
 
-def size_trend(cell_name: str, members) -> Claim:
+def size_trend(cell_name: str, members, threshold: float | None = None) -> Claim:
     """Does accuracy change from each hidden size to the next? The steps are one family (Holm)."""
-    from ..stats.families import MARGIN, compare_pair, holm, pooled_variance
+    from ..stats.families import MARGIN, compare_pairs
 
     values = {m.label: m.final_values() for m in members}
     times = [m.total_train_seconds() for m in members]
@@ -124,35 +178,35 @@ def size_trend(cell_name: str, members) -> Claim:
         return Claim(f"For the {cell_name}, test accuracy by hidden size is "
                      + ", ".join(f"{m.params['hidden_size']}: {fmt(m.final()[0])}" for m in members)
                      + "; with one seed the sizes cannot be ordered." + timing, "one-seed", values)
-    pooled = pooled_variance(values)
+    kept, partial = _learned({m.label: m.final_by_seed() for m in members}, threshold)
     steps = list(zip(members, members[1:]))
-    tests = {f"{low.params['hidden_size']}→{high.params['hidden_size']}":
-             compare_pair(high.final_values(), low.final_values(), len(steps), pooled, (high.label, low.label))
-             for low, high in steps}
-    adjusted = holm({k: v.p_value for k, v in tests.items() if v.p_value is not None})
-    words, verdicts = [], []
-    for (low, high), (name, test) in zip(steps, tests.items()):
-        verdict = test.verdict
-        if verdict in ("better", "worse") and adjusted.get(name, 1.0) >= 0.05:
-            verdict = "not resolved"   # Holm's step-down is the family's test; Bonferroni alone is stricter
-        verdicts.append(verdict)
-        said = STEP_WORDS[verdict].format(margin=MARGIN)
-        p = (f", adjusted p {'< 0.001' if adjusted[name] < 0.001 else f'= {adjusted[name]:.3f}'}"
-             if name in adjusted else "")
-        unseen = (f"; a difference under {test.detectable:.3f} would go unseen"
-                  if verdict == "not resolved" and test.detectable else "")
-        words.append(f"{name} units: {said} ({fmt(low.final()[0])} → {fmt(high.final()[0])}{p}{unseen})")
-    if len(set(verdicts)) == 1 and verdicts[0] in ("better", "worse"):
+    verdicts = compare_pairs(kept, [(high.label, low.label) for low, high in steps])
+    words, verdict_names, tests = [], [], []
+    for (low, high), v in zip(steps, verdicts.values()):
+        verdict_names.append(v.verdict)
+        unseen = (f"; a difference under {v.detectable:.3f} would go unseen"
+                  if v.verdict == "not resolved" and v.detectable else "")
+        words.append(f"{low.params['hidden_size']}→{high.params['hidden_size']} units: "
+                     f"{STEP_WORDS[v.verdict].format(margin=MARGIN)} ({fmt(low.final()[0])} → {fmt(high.final()[0])}, "
+                     f"{_tested(v)}{unseen})")
+        if v.test and v.test not in tests:
+            tests.append(v.test)
+    if len(set(verdict_names)) == 1 and verdict_names[0] in ("better", "worse"):
         kind = "trend"
-        lead = f"For the {cell_name}, test accuracy {'rises' if verdicts[0] == 'better' else 'falls'} with every step in hidden size: "
+        lead = (f"For the {cell_name}, test accuracy {'rises' if verdict_names[0] == 'better' else 'falls'} with "
+                "every step in hidden size: ")
     else:
-        kind = "not-resolved" if all(v == "not resolved" for v in verdicts) else "difference"
+        kind = "not-resolved" if all(v == "not resolved" for v in verdict_names) else "difference"
         lead = f"For the {cell_name}, from one hidden size to the next: "
-    test_name = next((t.test for t in tests.values() if t.test), None)
-    return Claim(lead + "; ".join(words) + f" ({test_name}, Holm over {len(steps)} steps)." + timing, kind, values,
-                 test_name, min((t.p_value for t in tests.values() if t.p_value is not None), default=None),
-                 ", ".join(verdicts), {"p_adjusted": adjusted},
-                 df=next((t.df for t in tests.values() if t.df is not None), None),
+    adjusted = {f"{low.params['hidden_size']}→{high.params['hidden_size']}": v.p_adjusted
+                for (low, high), v in zip(steps, verdicts.values()) if v.p_adjusted is not None}
+    return Claim(lead + "; ".join(words) + f" ({'; '.join(tests) or 'no test'}, Holm over {len(steps)} steps){partial}."
+                 + timing, kind, values, "; ".join(tests) or None,
+                 min((v.p_value for v in verdicts.values() if v.p_value is not None), default=None),
+                 ", ".join(verdict_names), {"p_adjusted": adjusted,
+                                            "steps": [{"a": v.a, "b": v.b, "verdict": v.verdict, "test": v.test,
+                                                       "df": v.df} for v in verdicts.values()]},
+                 df=next((v.df for v in verdicts.values() if v.df is not None), None),
                  p_adjusted=min(adjusted.values(), default=None),
                  family={"name": f"{cell_name} hidden sizes", "size": len(steps)})
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from .claims import Claim, fmt_spread
-from .families import best_set
+from .best import best_set
 from .statistics import spread
 
 PREDICTION = 0.95
@@ -81,7 +81,7 @@ def _best(wanted: str, samples: dict[str, list[float]]) -> tuple[str, str, str]:
         return NOT_COMPARABLE, "no finished run", "this build has no finished run of it"
     ours = fmt_spread(spread(samples[wanted]))
     result = best_set(samples)
-    if not result.size or wanted in result.set_aside:
+    if not result.tested or wanted in result.unranked:
         return NOT_COMPARABLE, ours, "one seed cannot rank configurations"
     if result.best == wanted:
         return "agrees", ours, "it is our best beyond seed noise"

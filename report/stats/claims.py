@@ -53,6 +53,11 @@ def count(n: int, word: str) -> str:
     return f"{n:,} " + " ".join([*word.split(" ")[:-1], plural])
 
 
+def fmt_p(value: float) -> str:
+    """'= 0.012', '< 0.001': the one format of a p-value (never 'p = 0.000')."""
+    return "< 0.001" if value < 0.001 else f"= {value:.3f}"
+
+
 def fmt(value: float) -> str:
     return f"{value:.3f}" if math.isfinite(value) else "n/a"
 

@@ -6,9 +6,9 @@ stored numbers; nothing here is written by hand for one result.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from .claims import Claim, describe, fmt, fmt_spread
-from .families import best_set
 from .states import DIVERGED, FAILED
 
 # How sentences name the optimizers.
@@ -24,14 +24,11 @@ def optimizer_words(params: dict) -> str:
         return words
     return f"{words} {params['momentum']:g}" if params["optimizer"] != "rmsprop" else f"{words} with momentum {params['momentum']:g}"
 
-def ranking(configs, what: str = "configuration", family: str | None = None) -> Claim | None:
-    """Which configurations could be the best, tested as one family against seed noise."""
-    return ranking_of({c.label: c.final_values() for c in configs if c.done}, what, family)
-
-
-def _p(value: float) -> str:
-    """'= 0.012', or '< 0.001' (never 'p = 0.000')."""
-    return "< 0.001" if value < 0.001 else f"= {value:.3f}"
+def ranking(configs, what: str = "configuration", family: str | None = None,
+            threshold: float | None = None) -> Claim | None:
+    """Which configurations could be the best, one family against seed noise; seeds at or below
+    threshold never learned and are counted apart."""
+    return ranking_of({c.label: c.final_by_seed() for c in configs if c.done}, what, family, threshold)
 
 
 def _plural(phrase: str, count: int) -> str:
@@ -45,56 +42,141 @@ def _plural(phrase: str, count: int) -> str:
     return " ".join(words) + at + rest
 
 
-def ranking_of(samples: dict[str, list[float]], what: str, family: str | None = None) -> Claim | None:
-    """ranking() over any labelled samples of final test accuracies: best, the set that could be best
-    (not resolved), or no test where fewer than two configurations have two seeds."""
+def _is(count: int) -> str:
+    return "is" if count == 1 else "are"
+
+
+def _unranked_words(result) -> str:
+    """' X never learned (0 of 3 seeds above chance) and is not ranked. Y has a single finished seed …'"""
+    words = ""
+    for reason in ("never learned", "one seed", "no finished run"):
+        labels = [label for label, why in result.unranked.items() if why == reason]
+        if not labels:
+            continue
+        if reason == "never learned":
+            words += f" {names(labels)} never learned (no seed above chance) and {_is(len(labels))} not ranked."
+        elif reason == "one seed":
+            learned_one = [label for label in labels if result.learned.get(label, (1, 1))[1] > 1]
+            plain = [label for label in labels if label not in learned_one]
+            if plain:
+                words += (f" {names(plain)} {'has' if len(plain) == 1 else 'have'} a single finished seed and "
+                          f"{_is(len(plain))} not ranked.")
+            if learned_one:
+                words += f" {names(learned_one)} learned in a single seed and {_is(len(learned_one))} not ranked."
+        else:
+            words += f" {names(labels)} {'has' if len(labels) == 1 else 'have'} no finished run."
+    partial = [f"{label} ({k} of {n} seeds)" for label, (k, n) in result.learned.items()
+               if 1 < k < n and label not in result.unranked]
+    if partial:
+        words += f" Compared over the seeds that learned: {names(partial)}."
+    return words
+
+
+def ranking_of(samples: dict, what: str, family: str | None = None, threshold: float | None = None,
+               higher_is_better: bool = True) -> Claim | None:
+    """"Which is best" over labelled per-seed values (lists, or dicts seed → value), by multiple
+    comparisons with the best (report/stats/best.py): the best, the best or within the margin of it,
+    the set that could be the best, or no ranking where fewer than two configurations have two seeds."""
+    from .best import best_set, within_margin
+    from .families import MARGIN
+
     if not samples:
         return None
-    result = best_set(samples)
+    values = {label: list(v.values()) if isinstance(v, dict) else list(v) for label, v in samples.items()}
+    result = best_set(samples, threshold=threshold, higher_is_better=higher_is_better)
     name = family or f"ranking of every {what}"
-    aside = ""
-    if result.set_aside:
-        aside = (f" {names(result.set_aside)} {'has' if len(result.set_aside) == 1 else 'have'} a single finished "
-                 f"seed and {'is' if len(result.set_aside) == 1 else 'are'} not ranked.")
-    if len(result.candidates) < 2 and not result.size:
-        if len(samples) == 1:
-            label = next(iter(samples))
-            return Claim(f"Only {describe(label, samples[label])} finished.", "observation", samples)
-        leader = max(samples, key=lambda label: sum(samples[label]) / len(samples[label]))
-        mean = sum(samples[leader]) / len(samples[leader])
-        return Claim(f"The highest final test accuracy, {fmt(mean)}, is that of {leader}; but with a single seed per "
-                     f"{what}, nothing separates it from the others: no ranking is claimed.", "one-seed", samples,
-                     family={"name": name, "size": 0})
-    if result.test is None:   # every pair had zero spread on both sides: no p-value to invent
-        listed = names(describe(label, samples[label]) for label in result.candidates)
-        return Claim(f"No {what} is tested against another: every seed of each reached the same final test accuracy "
-                     f"({listed}), so there is no seed noise to test a difference against; no ranking is claimed.",
-                     "observation", samples, verdict="zero spread", family={"name": name, "size": result.size})
+    aside = _unranked_words(result)
+    family_json = {"name": name, "size": len(result.candidates) + len(result.below),
+                   "comparisons": result.comparisons}
+    highest = "highest" if higher_is_better else "lowest"
+    if not result.tested:
+        ranked = result.candidates
+        if len(ranked) >= 2:   # every comparison had zero spread on both sides: no p-value to invent
+            listed = names(describe(label, values[label]) for label in ranked)
+            return Claim(f"No {what} is tested against another: every seed of each reached the same value "
+                         f"({listed}), so there is no seed noise to test a difference against; no ranking is "
+                         f"claimed.{aside}", "observation", values, verdict="zero spread", family=family_json)
+        finished = {label: v for label, v in values.items() if v}
+        if len(finished) == 1:
+            label = next(iter(finished))
+            return Claim(f"Only {describe(label, finished[label])} finished.{aside}", "observation", values)
+        if not finished:
+            return Claim(f"No {what} finished.", "observation", values)
+        leader = max(finished, key=lambda label: (1 if higher_is_better else -1) * sum(finished[label]) / len(finished[label]))
+        mean = sum(finished[leader]) / len(finished[leader])
+        never = {label: why for label, why in result.unranked.items() if why == "never learned"}
+        aside = _unranked_words(replace(result, unranked=never, learned={})) if never else ""
+        if ranked:
+            single = [label for label in finished if label not in ranked and label not in never]
+            why = (f"only {ranked[0]} has more than one{' learned' if threshold is not None else ''} seed "
+                   f"({names(single)} {'has' if len(single) == 1 else 'have'} a single finished seed), so nothing is "
+                   "ranked")
+        else:
+            why = f"with a single seed per {what}, nothing separates it from the others: no ranking is claimed"
+        return Claim(f"The {highest} final value, {fmt(mean)}, is that of {leader}; but {why}.{aside}", "one-seed",
+                     values, family={"name": name, "size": 0})
+    test = (f"multiple comparisons with the best: one-sided Dunnett, {result.comparisons} "
+            f"comparison{'s' if result.comparisons > 1 else ''} each, α = 0.05; {result.test}")
     details = {"candidates": result.candidates,
-               "below": {label: {"above_it": v.a, "p_adjusted": v.p_adjusted} for label, v in result.below.items()}}
-    test = f"{result.test}, every pair, Holm-adjusted over {result.size}"
-    family_json = {"name": name, "size": result.size}
+               "below": {label: {"above_it": s.above, "beyond_noise_by": round(s.margin, 6), "test": s.comparison.test,
+                                 "df": s.comparison.df} for label, s in result.below.items()},
+               "learned": {label: list(kn) for label, kn in result.learned.items()},
+               "unranked": result.unranked, "within": result.within, "dunnett_quantile": result.quantile}
+    common = dict(test=test, details=details, df=result.df, family=family_json)
     top = result.candidates[0]
+    ranked = len(result.candidates) + len(result.below)
     if result.best:
-        largest = max(v.p_adjusted for v in result.below.values())
-        return Claim(f"The best {what} is {describe(top, samples[top])}: every other {what} is below it beyond "
-                     f"seed noise ({test} pairs; largest adjusted p {_p(largest)}).{aside}",
-                     "best", samples, test, None, "better", details, df=result.df, p_adjusted=largest,
-                     family=family_json)
+        return Claim(f"The best {what} is {describe(top, values[top])}: each other {what} has one above it beyond "
+                     f"seed noise ({test}).{aside}", "best", values, verdict="best", **common)
     count = len(result.candidates)
-    ranked = len(samples) - len(result.set_aside)
-    listed = names(describe(label, samples[label]) for label in result.candidates) if count <= 4 else \
-        names(result.candidates)
+    others = [label for label in result.candidates if label != top]
+    listed = names(describe(label, values[label]) for label in others) if len(others) <= 4 else names(others)
+    rest = (f"; the other {ranked - count} {_is(ranked - count)} not the best (another is above "
+            f"{'it' if ranked - count == 1 else 'each'} beyond seed noise)" if ranked > count else "")
+    if within_margin(result):
+        return Claim(f"{describe(top, values[top])} has the {highest} mean and is the best {what} or within "
+                     f"{result.within:.3f} of it; {listed} could also be the best{rest} ({test}).{aside}",
+                     "within-margin", values, verdict="within margin", **common)
     if count == ranked:
         lead = (f"Neither {what} is separated from the other: both could be the best" if ranked == 2 else
-                f"No {what} is separated from another: all {ranked} could be the best")
+                f"No {what} is set aside: all {ranked} could be the best")
     else:
-        lead = f"{count} of the {ranked} {_plural(what, ranked)} could be the best: {listed}; the other {ranked - count} {'is' if ranked - count == 1 else 'are'} below one of them"
-    seeds = min(len(samples[label]) for label in result.candidates)
-    unseen = (f" With {seeds} seeds a side, a difference smaller than {result.detectable:.3f} would go unseen."
-              if result.detectable else "")
-    return Claim(f"{lead} ({test} pairs, α = 0.05): the data do not resolve which is best.{unseen}{aside}",
-                 "not-resolved", samples, test, None, "not resolved", details, df=result.df, family=family_json)
+        everyone = names(describe(label, values[label]) for label in result.candidates) if count <= 4 else \
+            names(result.candidates)
+        lead = f"{count} of the {ranked} {_plural(what, ranked)} could be the best: {everyone}{rest}"
+    seeds = min(result.learned[label][0] for label in result.candidates)
+    unseen = (f" With {seeds} seeds a side, a {what} less than {result.detectable:.3f} below the best would "
+              f"likely not be set aside." if result.detectable else "")
+    return Claim(f"{lead} ({test}): the data do not resolve which is best.{unseen}{aside}",
+                 "not-resolved", values, verdict="not resolved", **common)
+
+
+def standing(label: str, best: Claim | None) -> str:
+    """What a ranking claim said of a configuration's learned seeds ('' where it says nothing)."""
+    details = best.details if best is not None else {}
+    if label in details.get("below", {}):
+        return "its learned seeds are below the best"
+    if details.get("candidates") == [label] and best.kind == "best":
+        return "over its learned seeds it is the best"
+    if label in details.get("candidates", []):
+        return "over its learned seeds it could be the best"
+    return "it is not ranked" if label in details.get("unranked", {}) else ""
+
+
+def partly_learned(label: str, by_seed: dict, threshold: float, best: Claim | None = None) -> Claim:
+    """'X learned in 2 of 3 seeds (seed 1 at 0.100 stayed at or below 0.128; 95 % interval …); its
+    learned seeds are below the best.' — a seed that never learned is counted apart from seed noise."""
+    from .statistics import share_interval
+
+    below = [f"seed {seed} at {value:.3f}" for seed, value in by_seed.items() if value <= threshold]
+    n = len(by_seed)
+    k = n - len(below)
+    low, high = share_interval(k, n)
+    said = standing(label, best)
+    return Claim(f"{label} learned in {k} of {n} seeds ({names(below)} stayed at or below {threshold:.3f}; 95 % "
+                 f"interval of the share of seeds that learn: {low:.2f}–{high:.2f})" + (f"; {said}" if said else "")
+                 + ".", "learned", {label: list(by_seed.values())}, verdict="some seeds",
+                 details={"learned": k, "seeds": n, "share_interval": [low, high]})
 
 
 def accuracy_cell(summary) -> str:

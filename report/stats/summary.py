@@ -72,6 +72,10 @@ class ConfigSummary:
         """The last epoch's value of every seed that is done, in seed order."""
         return [r["metrics"][-1][metric] for r in self.done if r["metrics"]]
 
+    def final_by_seed(self, metric: str = "test_accuracy") -> dict[int, float]:
+        """seed → the last epoch's value, for every seed that is done (the statistics block by seed)."""
+        return {r["seed"]: r["metrics"][-1][metric] for r in self.done if r["metrics"]}
+
     def spread(self, metric: str = "test_accuracy") -> Spread:
         return spread(self.final_values(metric))
 
