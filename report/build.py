@@ -159,18 +159,28 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
 
 def checked_claims(claims, section_name: str, records: list[dict], summary: dict) -> dict:
     """The claims file's claims about one section, checked against its runs: the summary's `earlier`
-    (the sentences), its heading and its table (tables/<section>_checked_claims.csv)."""
-    from .stats.checks import check
+    (the sentences), its heading with the tally and both budgets, and its table
+    (tables/<section>_claims_<file>.csv)."""
+    from .stats.checks import budget_of, budget_words, check_all
     from .stats.claims import earlier_table
     from .stats.findings import outcome
     from .stats.statistics import chance_threshold
     from .stats.summary import by_config, images_tested
 
     threshold = chance_threshold(images_tested(records))
-    checks = [check(claim, by_config(records), lambda config: outcome(config, threshold))
-              for claim in claims.for_section(section_name)]
-    return {"earlier": checks, "earlier_heading": {"title": claims.title, "source": claims.source},
-            "tables": {**summary.get("tables", {}), "checked_claims": earlier_table(checks)}}
+    configs = by_config(records)
+    theirs = claims.budgets.get(section_name, {})
+    checks = check_all(claims.for_section(section_name), configs, lambda config: outcome(config, threshold),
+                       threshold, theirs, claims.compare_anyway)
+    tally = {}
+    for claim in checks:
+        key = claim.verdict.split(" (")[0]
+        tally[key] = tally.get(key, 0) + 1
+    heading = {"title": claims.title, "source": claims.source,
+               "tally": ", ".join(f"{count} {verdict}" for verdict, count in tally.items()),
+               "budgets": {"theirs": budget_words(theirs), "ours": budget_words(budget_of(configs))}}
+    return {"earlier": checks, "earlier_heading": heading,
+            "tables": {**summary.get("tables", {}), f"claims_{claims.slug}": earlier_table(checks)}}
 
 
 def figures_key(ws: Workspace, section, records: dict, analysis) -> str:

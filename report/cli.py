@@ -145,7 +145,7 @@ def _claims(settings, config: dict, sections):
     path = None if settings.claims == "none" else settings.claims or config["report"]["claims_file"]
     if not path:
         return None
-    labels = {section.name: list(dict.fromkeys(spec.label for spec in section.runs(config))) for section in sections}
+    labels = {section.name: {spec.label: spec.params for spec in section.runs(config)} for section in sections}
     return read_claims_file(Path(path), {name: found for name, found in labels.items() if found})
 
 

@@ -50,8 +50,9 @@ def grid(section: str, configurations: list[tuple[str, dict]], seeds: list[int],
 
 def claims(records: list[dict], what: str = "configuration", family: str | None = None) -> list[Claim]:
     """The tested sentences mkreport's sections say of a grid: which configurations learned (above
-    chance by three binomial standard deviations), and which could be the best — every pair tested,
-    Holm-adjusted, "not resolved" where seed noise cannot decide."""
+    chance by three binomial standard deviations; a seed that did not is counted apart), and which is
+    or could be the best — multiple comparisons with the best over the seeds that learned, "not
+    resolved" where seed noise cannot decide (docs/statistics.md)."""
     from .cnn import grid_claims
 
     return grid_claims(by_config(records), images_tested(records), what, family or f"the {what}s of this section")

@@ -85,8 +85,8 @@ def runs(config):
     return kit.grid("{name}", grid, table["seeds"], "cifar10")
 
 
-# ★ Numbers and sentences from the stored runs: kit.summary tests every pair of configurations against
-# seed noise (Holm-adjusted) and says which learned; add sentences of your own with kit.observation(text).
+# ★ Numbers and sentences from the stored runs: kit.summary says which configuration is (or could be) the
+# best beyond seed noise and which learned; add sentences of your own with kit.observation(text).
 def summarize(records, analysis, settings):
     return kit.summary(records["{name}"], what="dropout rate",
                        intro="Does dropout after the dense layer change LeNet5's test accuracy on CIFAR10 at this budget?")

@@ -80,7 +80,7 @@ def describe(label: str, values) -> str:
 
 
 def earlier_table(claims: list[Claim]) -> dict:
-    """The earlier-report claims as a table of data (tables/<section>_earlier_report.csv)."""
-    return {"columns": ["number", "claim", "earlier", "ours", "verdict", "why"],
-            "rows": [[c.details["number"], c.details["claim"], c.details["earlier"], c.details["ours"], c.verdict,
+    """The checked claims as a table of data (tables/<section>_claims_<file>.csv)."""
+    return {"columns": ["number", "claim", "theirs", "ours", "verdict", "why"],
+            "rows": [[c.details["number"], c.details["claim"], c.details["theirs"], c.details["ours"], c.verdict,
                       c.details["why"]] for c in claims]}

@@ -126,8 +126,9 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
     top = result.candidates[0]
     ranked = len(result.candidates) + len(result.below)
     if result.best:
-        return Claim(f"The best {what} is {describe(top, values[top])}: each other {what} has one above it beyond "
-                     f"seed noise ({test}).{aside}", "best", values, verdict="best", **common)
+        return Claim(f"The best {what} is {describe(top, values[top])}: every other {what} has one above it "
+                     f"beyond seed noise, so none of them can be the best ({test}).{aside}", "best", values,
+                     verdict="best", **common)
     count = len(result.candidates)
     others = [label for label in result.candidates if label != top]
     listed = names(describe(label, values[label]) for label in others) if len(others) <= 4 else names(others)
