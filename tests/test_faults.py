@@ -154,14 +154,39 @@ def test_on_a_terminal_passing_news_rewrites_one_line_and_lasting_lines_stay():
     assert terminal.text.count("\r\033[K") >= 3 and terminal.text.rstrip("\n").endswith("done in 1.0s")
 
 
-def test_elsewhere_every_message_is_a_line():
+def test_elsewhere_passing_news_is_a_line_at_most_a_minute_and_lasting_lines_all_stay():
     import io
 
     from report.training.progress import Console
 
     stream = io.StringIO()
     console = Console(stream)
-    console.status("[1/3] cnn/adam/seed=0")
+    console.status("    epoch 1/2  loss 2.2")
+    console.status("    epoch 2/2  loss 2.1")      # within the minute: no line
     console.say("done")
     console.close()
-    assert stream.getvalue() == "[1/3] cnn/adam/seed=0\ndone\n"
+    assert stream.getvalue() == "    epoch 1/2  loss 2.2\ndone\n"
+
+
+def test_a_build_without_a_terminal_prints_no_heartbeat_and_a_handful_of_lines_a_run(monkeypatch):
+    import io
+
+    import report.training.progress as progress
+
+    monkeypatch.setattr(progress, "HEARTBEAT", 0.05)
+    stream = io.StringIO()
+    tracker = progress.Progress(3, progress.Console(stream))
+    for index in range(3):
+        run_id = f"cnn/adam/seed={index}"
+        with tracker.console.phase("training", announce=False):
+            tracker.start_run(run_id)
+            for epoch in (1, 2, 3):
+                tracker.epoch(3, {"epoch": epoch, "train_loss": 1.0, "train_accuracy": 0.5, "test_accuracy": 0.5}, run_id)
+                time.sleep(0.1)     # two heartbeats' worth of silence
+        tracker.finished(run_id, None, 0.3)
+    tracker.console.close()
+    lines = stream.getvalue().splitlines()
+    assert not [line for line in lines if "… training" in line]
+    assert [line.split("  ")[0] for line in lines if line.startswith("[")] == [f"[{i}/3] cnn/adam/seed={i - 1}"
+                                                                               for i in (1, 2, 3)]
+    assert len(lines) <= 3 * 2 + 1     # a start and an end a run, and one progress line in this minute

@@ -8,6 +8,9 @@ import threading
 import time
 
 HEARTBEAT = 2.0  # seconds without a line before the console says what it is still doing
+# Without a terminal (a log file, CI) passing news is a line at most this often: a full build's log is a
+# line per run started and finished, and a progress line a minute, not a heartbeat every 2 seconds.
+PROGRESS_EVERY = 60.0
 
 
 class Console:
@@ -15,7 +18,7 @@ class Console:
     says what is still under way, so a user never stares at a console that says nothing. On a
     terminal, passing news (the heartbeat, a run's start, its epochs) rewrites one status line in
     place, and only what stays worth reading (phases, finished runs, warnings) gets a line of its
-    own; elsewhere (a log, CI) every message is a line."""
+    own; elsewhere (a log, CI) passing news is a line at most every PROGRESS_EVERY seconds."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
@@ -24,6 +27,7 @@ class Console:
         self._last = time.monotonic()
         self._phase: tuple[str, float] | None = None
         self._status_shown = False
+        self._news_at = -PROGRESS_EVERY   # when passing news last got a line (no terminal)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
         self._thread.start()
@@ -40,9 +44,12 @@ class Console:
             self._last = time.monotonic()
 
     def status(self, text: str) -> None:
-        """Passing news: rewritten in place on a terminal, a line elsewhere."""
+        """Passing news: rewritten in place on a terminal; elsewhere a line at most every PROGRESS_EVERY s."""
         if not self.tty:
-            self.say(text)
+            now = time.monotonic()
+            if now - self._news_at >= PROGRESS_EVERY:
+                self._news_at = now
+                self.say(text)
             return
         import shutil
 
@@ -133,7 +140,8 @@ class Progress:
         if self.estimate is not None:
             self.estimate.run_started()
         self.run_index += 1
-        self.console.status(f"[{self.run_index}/{self.total_runs}] {run_id}  ({self.timing()})")
+        line = f"[{self.run_index}/{self.total_runs}] {run_id}  ({self.timing()})"
+        self.console.status(line) if self.console.tty else self.console.say(line)   # a log keeps every start
 
     def epoch(self, epochs: int, metrics: dict, run_id: str | None = None) -> None:
         """run_id names the run when several train at once, so their lines interleave legibly."""
