@@ -122,7 +122,12 @@ def test_a_noisy_configuration_uses_its_own_larger_variance_and_the_claim_names_
     assert model.noisy == {"noisy"}
     c = model.compare("a", "noisy")
     assert "noisy with its own larger variance" in c.test and c.df == model.df
-    assert c.se == pytest.approx(math.sqrt(model.variance / 3 + model.own["noisy"] / 3))
+    from scipy import stats
+
+    others = sum(sum_of_squares(np.array(values[k])) for k in "abc") / 6
+    bound = model.own["noisy"] / stats.f.ppf(0.75, 2, 6)   # the smallest variance its seeds allow at 25 %
+    assert model.own["noisy"] / others > stats.f.ppf(0.75, 2, 6) and model.larger["noisy"] == pytest.approx(bound)
+    assert c.se == pytest.approx(math.sqrt(model.variance / 3 + bound / 3))
     assert "own" not in model.compare("a", "b").test   # the quiet pair keeps the pool
 
 

@@ -90,6 +90,8 @@ def cell_claims(configs, threshold: float | None = None) -> list[Claim]:
     claims = []
     settings = list(dict.fromkeys(_setting(c) for c in configs))
     several = len(settings) > 1
+    # every configuration of the grid (one model family, one budget) informs the pooled seed variance
+    grid = {c.label: c.final_by_seed() for c in configs if c.done}
     for setting in settings:
         members = [c for c in configs if _setting(c) == setting]
         where = f", {setting[0]}, lr={format_rate(setting[1])}" if several else ""
@@ -99,12 +101,12 @@ def cell_claims(configs, threshold: float | None = None) -> list[Claim]:
                 at_size = {CELL_NAMES[c.params["cell"]]: c for c in members
                            if c.params["hidden_size"] == size and c.done}
                 if len(at_size) > 1:
-                    claims.append(cells_at_size(at_size, f"{size} units{where}", threshold))
+                    claims.append(cells_at_size(at_size, f"{size} units{where}", threshold, grid))
         for cell in cells:
             sized = sorted((c for c in members if c.params["cell"] == cell and c.done),
                            key=lambda c: c.params["hidden_size"])
             if len(sized) >= 2:
-                claims.append(size_trend(CELL_NAMES[cell] + where, sized, threshold))
+                claims.append(size_trend(CELL_NAMES[cell] + where, sized, threshold, grid))
     return claims
 
 
@@ -130,32 +132,45 @@ def _tested(verdict) -> str:
     return f"adjusted p {fmt_p(verdict.p_adjusted)}" if verdict.p_adjusted is not None else verdict.verdict
 
 
-def cells_at_size(at_size: dict, where: str, threshold: float | None = None) -> Claim:
-    """Every pair of cells at one hidden size: one family, Holm over its pairs."""
-    from ..stats.families import MARGIN, compare_pairs
+def _own_test(verdict, common: str | None) -> str:
+    """', basic RNN with its own larger variance' where a pair's test is not the family's pooled one."""
+    if not verdict.test or verdict.test == common:
+        return ""
+    return ", " + (verdict.test[len(common) + 2:] if common and verdict.test.startswith(common + ", ") else verdict.test)
 
-    values, partial = _learned({name: c.final_by_seed() for name, c in at_size.items()}, threshold)
-    names_ = list(at_size)
-    pairs = [(a, b) for i, a in enumerate(names_) for b in names_[i + 1:]]
-    verdicts = compare_pairs(values, [p for p in pairs if p[0] in values and p[1] in values])
-    words, tests = [], []
+
+def cells_at_size(at_size: dict, where: str, threshold: float | None = None, grid: dict | None = None) -> Claim:
+    """Every pair of cells at one hidden size: one family, Holm over its pairs; the seed variance is
+    pooled over grid (label → seed → value: the whole grid), or over these cells alone."""
+    from ..stats.families import MARGIN, ErrorModel, compare_pairs
+
+    grid = grid or {c.label: c.final_by_seed() for c in at_size.values()}
+    values, partial = _learned(grid, threshold)
+    name_of = {c.label: name for name, c in at_size.items()}
+    labels = [c.label for c in at_size.values()]
+    pairs = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:] if a in values and b in values]
+    model = ErrorModel(values)
+    verdicts = compare_pairs(values, pairs, model=model)
+    common = model.pooled_test if model.pooled else None
+    words = []
     for pair, v in verdicts.items():
-        means = f"{fmt(at_size[v.a].final()[0])} against {fmt(at_size[v.b].final()[0])}"
+        first, second = (v.b, v.a) if v.verdict == "worse" else (v.a, v.b)   # numbers in the sentence's order
+        means = f"{fmt(model.means[first])} against {fmt(model.means[second])}"
         unseen = f"; a difference under {v.detectable:.3f} would go unseen" if v.verdict == "not resolved" else ""
-        words.append(PAIR_WORDS[v.verdict].format(a=v.a, b=v.b, margin=MARGIN) + f" ({means}, {_tested(v)}{unseen})")
-        if v.test and v.test not in tests:
-            tests.append(v.test)
+        words.append(PAIR_WORDS[v.verdict].format(a=name_of[v.a], b=name_of[v.b], margin=MARGIN)
+                     + f" ({means}, {_tested(v)}{_own_test(v, common)}{unseen})")
     found = {v.verdict for v in verdicts.values()}
     kind = ("difference" if found & {"better", "worse"} else "equivalent" if found == {"equivalent"}
             else "not-resolved")
     values_json = {name: list(c.final_by_seed().values()) for name, c in at_size.items()}
+    tests = [v.test for v in verdicts.values() if v.test]
     return Claim(f"The cells at {where}, pair by pair: " + "; ".join(words)
-                 + f" ({'; '.join(tests) or 'no test'}; Holm over {len(verdicts)} pairs){partial}.", kind, values_json,
-                 "; ".join(tests) or None, min((v.p_value for v in verdicts.values() if v.p_value is not None),
-                                               default=None),
+                 + f" ({common or 'no test'}; Holm over {len(verdicts)} pairs){partial}.", kind, values_json,
+                 "; ".join(dict.fromkeys(tests)) or None,
+                 min((v.p_value for v in verdicts.values() if v.p_value is not None), default=None),
                  ", ".join(v.verdict for v in verdicts.values()),
-                 {"pairs": [{"a": v.a, "b": v.b, "verdict": v.verdict, "difference": v.difference, "test": v.test,
-                             "df": v.df, "p_adjusted": v.p_adjusted} for v in verdicts.values()]},
+                 {"pairs": [{"a": name_of[v.a], "b": name_of[v.b], "verdict": v.verdict, "difference": v.difference,
+                             "test": v.test, "df": v.df, "p_adjusted": v.p_adjusted} for v in verdicts.values()]},
                  df=next((v.df for v in verdicts.values() if v.df is not None), None),
                  p_adjusted=min((v.p_adjusted for v in verdicts.values() if v.p_adjusted is not None), default=None),
                  family={"name": f"cells at {where}", "size": len(verdicts)})
@@ -166,9 +181,10 @@ STEP_WORDS = {"better": "higher", "worse": "lower", "equivalent": "equivalent wi
               "one seed": "one seed, not tested"}
 
 
-def size_trend(cell_name: str, members, threshold: float | None = None) -> Claim:
-    """Does accuracy change from each hidden size to the next? The steps are one family (Holm)."""
-    from ..stats.families import MARGIN, compare_pairs
+def size_trend(cell_name: str, members, threshold: float | None = None, grid: dict | None = None) -> Claim:
+    """Does accuracy change from each hidden size to the next? The steps are one family (Holm); the seed
+    variance is pooled over grid (the whole grid), or over these sizes alone."""
+    from ..stats.families import MARGIN, ErrorModel, compare_pairs
 
     values = {m.label: m.final_values() for m in members}
     times = [m.total_train_seconds() for m in members]
@@ -178,19 +194,19 @@ def size_trend(cell_name: str, members, threshold: float | None = None) -> Claim
         return Claim(f"For the {cell_name}, test accuracy by hidden size is "
                      + ", ".join(f"{m.params['hidden_size']}: {fmt(m.final()[0])}" for m in members)
                      + "; with one seed the sizes cannot be ordered." + timing, "one-seed", values)
-    kept, partial = _learned({m.label: m.final_by_seed() for m in members}, threshold)
+    kept, partial = _learned(grid or {m.label: m.final_by_seed() for m in members}, threshold)
     steps = list(zip(members, members[1:]))
-    verdicts = compare_pairs(kept, [(high.label, low.label) for low, high in steps])
-    words, verdict_names, tests = [], [], []
+    model = ErrorModel(kept)
+    verdicts = compare_pairs(kept, [(high.label, low.label) for low, high in steps], model=model)
+    common = model.pooled_test if model.pooled else None
+    words, verdict_names = [], []
     for (low, high), v in zip(steps, verdicts.values()):
         verdict_names.append(v.verdict)
         unseen = (f"; a difference under {v.detectable:.3f} would go unseen"
                   if v.verdict == "not resolved" and v.detectable else "")
         words.append(f"{low.params['hidden_size']}→{high.params['hidden_size']} units: "
                      f"{STEP_WORDS[v.verdict].format(margin=MARGIN)} ({fmt(low.final()[0])} → {fmt(high.final()[0])}, "
-                     f"{_tested(v)}{unseen})")
-        if v.test and v.test not in tests:
-            tests.append(v.test)
+                     f"{_tested(v)}{_own_test(v, common)}{unseen})")
     if len(set(verdict_names)) == 1 and verdict_names[0] in ("better", "worse"):
         kind = "trend"
         lead = (f"For the {cell_name}, test accuracy {'rises' if verdict_names[0] == 'better' else 'falls'} with "
@@ -200,7 +216,8 @@ def size_trend(cell_name: str, members, threshold: float | None = None) -> Claim
         lead = f"For the {cell_name}, from one hidden size to the next: "
     adjusted = {f"{low.params['hidden_size']}→{high.params['hidden_size']}": v.p_adjusted
                 for (low, high), v in zip(steps, verdicts.values()) if v.p_adjusted is not None}
-    return Claim(lead + "; ".join(words) + f" ({'; '.join(tests) or 'no test'}, Holm over {len(steps)} steps){partial}."
+    tests = list(dict.fromkeys(v.test for v in verdicts.values() if v.test))
+    return Claim(lead + "; ".join(words) + f" ({common or 'no test'}; Holm over {len(steps)} steps){partial}."
                  + timing, kind, values, "; ".join(tests) or None,
                  min((v.p_value for v in verdicts.values() if v.p_value is not None), default=None),
                  ", ".join(verdict_names), {"p_adjusted": adjusted,

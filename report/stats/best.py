@@ -103,9 +103,7 @@ def best_set(samples: dict, alpha: float = ALPHA, threshold: float | None = None
                      comparisons=max(0, len(ranked) - 1))
     if len(ranked) < 2:
         return result
-    # to set a aside, a's own seed variance counts where it is noisy (a noisy best's mean wanders further
-    # down); the one above it is judged by the pool (the benchmark: more power, the guarantee kept)
-    comparisons = {(a, b): model.compare(a, b, (a,)) for a in ranked for b in ranked if a != b}
+    comparisons = {(a, b): model.compare(a, b) for a in ranked for b in ranked if a != b}
     tested = [c for c in comparisons.values() if c.test]
     if not tested:
         return result
