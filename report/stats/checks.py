@@ -64,7 +64,7 @@ def check_all(claims, configs, outcome, threshold: float | None = None, theirs: 
     else:
         remaining = list(claims)
         numbers = [c for c in remaining if c.kind in NUMBERS]
-        found.update(_numbers(numbers, configs, theirs))
+        found.update(_numbers(numbers, configs, {"test_samples": ours_budget.get("test_samples", 1000), **theirs}))
         for claim in remaining:
             if claim.kind == "learns":
                 found[claim] = _learns(claim, {c.label: c for c in configs}, outcome)
@@ -117,7 +117,7 @@ def _numbers(claims, configs, theirs: dict) -> dict:
         model = ErrorModel(samples, flag=0.0)    # one-way pool: a run of theirs has its own seed effect
         difference = claim.value - s.mean
         their_runs = theirs.get("seeds", 1)
-        binomial = 0.25 / theirs.get("test_samples", 1000) if "accuracy" in metric else 0.0
+        binomial = 0.25 / theirs["test_samples"] if "accuracy" in metric else 0.0   # default: this build's test set
         variance = model.variance * (1 / s.n + 1 / their_runs) + binomial / their_runs
         ours = fmt_spread(s)
         if model.df < 1 or variance <= 0:

@@ -135,7 +135,7 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
     rest = (f"; the other {ranked - count} {_is(ranked - count)} not the best (another is above "
             f"{'it' if ranked - count == 1 else 'each'} beyond seed noise)" if ranked > count else "")
     if within_margin(result):
-        return Claim(f"{describe(top, values[top])} has the {highest} mean and is the best {what} or within "
+        return Claim(f"The {what} with the {highest} mean, {describe(top, values[top])}, is the best or within "
                      f"{result.within:.3f} of it; {listed} could also be the best{rest} ({test}).{aside}",
                      "within-margin", values, verdict="within margin", **common)
     if count == ranked:
