@@ -161,7 +161,7 @@ def checked_claims(claims, section_name: str, records: list[dict], summary: dict
     """The claims file's claims about one section, checked against its runs: the summary's `earlier`
     (the sentences), its heading with the tally and both budgets, and its table
     (tables/<section>_claims_<file>.csv)."""
-    from .stats.checks import budget_of, budget_words, check_all
+    from .stats.checks import budget_of, budget_words, check_all, tally
     from .stats.claims import earlier_table
     from .stats.findings import outcome
     from .stats.statistics import chance_threshold
@@ -172,12 +172,7 @@ def checked_claims(claims, section_name: str, records: list[dict], summary: dict
     theirs = claims.budgets.get(section_name, {})
     checks = check_all(claims.for_section(section_name), configs, lambda config: outcome(config, threshold),
                        threshold, theirs, claims.compare_anyway)
-    tally = {}
-    for claim in checks:
-        key = claim.verdict.split(" (")[0]
-        tally[key] = tally.get(key, 0) + 1
-    heading = {"title": claims.title, "source": claims.source,
-               "tally": ", ".join(f"{count} {verdict}" for verdict, count in tally.items()),
+    heading = {"title": claims.title, "source": claims.source, "tally": tally(checks),
                "budgets": {"theirs": budget_words(theirs), "ours": budget_words(budget_of(configs))}}
     return {"earlier": checks, "earlier_heading": heading,
             "tables": {**summary.get("tables", {}), f"claims_{claims.slug}": earlier_table(checks)}}

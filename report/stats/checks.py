@@ -30,7 +30,7 @@ NOT_COMPARABLE = "not comparable"
 NUMBERS = ("test_accuracy", "train_accuracy", "test_loss", "train_loss")
 ALPHA = 0.05
 BUDGET_WORDS = {"epochs": "{} epochs", "samples_per_epoch": "{:,} samples an epoch", "batch_size": "batch {}",
-                "test_samples": "{:,} test images", "seeds": "{} seed(s) a number"}
+                "test_samples": "{:,} test images", "seeds": "seeds"}
 COMPARED = ("epochs", "samples_per_epoch", "batch_size", "test_samples")
 
 
@@ -42,8 +42,21 @@ def budget_of(configs) -> dict:
 
 
 def budget_words(budget: dict) -> str:
-    return ", ".join(BUDGET_WORDS[key].format(value) for key, value in budget.items() if key in BUDGET_WORDS) or \
-        "not stated"
+    from .claims import count
+
+    words = [count(value, "seed") + " a number" if key == "seeds" else BUDGET_WORDS[key].format(value)
+             for key, value in budget.items() if key in BUDGET_WORDS]
+    return ", ".join(words) or "not stated"
+
+
+def tally(checks: list[Claim]) -> str:
+    """'3 agree, 3 differ, 2 not resolved'."""
+    plural = {"agrees": "agree", "differs": "differ"}
+    counts: dict[str, int] = {}
+    for claim in checks:
+        verdict = claim.verdict.split(" (")[0]
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return ", ".join(f"{n} {plural.get(verdict, verdict) if n > 1 else verdict}" for verdict, n in counts.items())
 
 
 def check_all(claims, configs, outcome, threshold: float | None = None, theirs: dict | None = None,
