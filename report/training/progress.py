@@ -14,8 +14,9 @@ PROGRESS_EVERY = 60.0
 
 
 class Console:
-    """Lines to the terminal (stderr). While a phase runs, a line every HEARTBEAT seconds of silence
-    says what is still under way, so a user never stares at a console that says nothing. On a
+    """Lines to the terminal (stderr). While a phase runs on a terminal, the status line says every
+    HEARTBEAT seconds of silence what is still under way, so a user never stares at a console that
+    says nothing. On a
     terminal, passing news (the heartbeat, a run's start, its epochs) rewrites one status line in
     place, and only what stays worth reading (phases, finished runs, warnings) gets a line of its
     own; elsewhere (a log, CI) passing news is a line at most every PROGRESS_EVERY seconds."""
@@ -63,7 +64,7 @@ class Console:
     def _beat(self) -> None:
         while not self._stop.wait(0.25):
             phase = self._phase
-            if phase and time.monotonic() - self._last >= HEARTBEAT:
+            if phase and self.tty and time.monotonic() - self._last >= HEARTBEAT:   # a log gets no heartbeat
                 self.status(f"    … {phase[0]} ({time.monotonic() - phase[1]:.0f} s)")
 
     @contextlib.contextmanager
