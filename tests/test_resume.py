@@ -116,6 +116,23 @@ def small_grid(tmp_path, data_dir):
     return Workspace(load_config(config_file, "smoke"), tmp_path / "output", data_dir, SECTIONS)
 
 
+def test_a_forced_retrain_that_fails_keeps_every_done_run_done(small_grid, monkeypatch):
+    """Issue 39, D3: `mkreport all --force` with a model that now raises once replaced the good runs."""
+    monkeypatch.setattr("experiments.training.train_run",
+                        lambda params, seed, data, on_epoch=None, code=None: fake_result(params, accuracy=0.42))
+    train_missing(small_grid, CNN, executor=IN_PROCESS)
+
+    def broken(params, seed, data, on_epoch=None, code=None):
+        raise RuntimeError("the model now raises")
+
+    monkeypatch.setattr("experiments.training.train_run", broken)
+    tally = train_missing(small_grid, CNN, force=True, executor=IN_PROCESS)
+    assert len(tally.failed) == 4
+    rows = [r for r in status_rows(small_grid) if r["section"] == "cnn"]
+    assert {r["state"] for r in rows} == {"done"}
+    assert all(s.record["metrics"][-1]["test_accuracy"] == 0.42 for s in small_grid.store.records("cnn"))
+
+
 def test_a_failing_run_is_stored_as_failed_and_the_grid_goes_on(small_grid, monkeypatch):
     def train(params, seed, data, on_epoch=None, code=None):
         if params["optimizer"] == "adam" and params["learning_rate"] == 0.1:

@@ -96,13 +96,15 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
                   console=None, executor: Executor = Executor(), estimate=None) -> RunTally:
     """Train every planned run without a finished result; each result is stored the moment it ends."""
     tally = RunTally()
-    todo = []
+    todo, finished = [], set()
     for spec, key in ws.planned(sections):
         state, _ = run_state(ws.store, spec, key)
         if state in FINISHED and not force:
             tally.reused += 1
         else:
             todo.append((spec, key))
+            if state in FINISHED:
+                finished.add(key)   # --force: only a finished result may replace it
     own_console = console is None
     progress = Progress(len(todo), console, estimate)
     workers = executor.workers(len(todo))
@@ -125,12 +127,15 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
             record = _run_record(spec, ws.dataset(spec.dataset, spec.code), result, error, wall)
             if gpus_expected and result and result["device"] == "CPU":
                 on_cpu.append(spec.run_id)
-            ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
+            kept = record["state"] == FAILED and key in finished
+            if not kept:   # a forced retrain that failed (or whose worker was killed) keeps the stored result
+                ws.store.save(spec.section, key, record, _arrays_to_keep(spec, result) if result else {})
             speed = record_speed(record) if record["metrics"] else None
             progress.run_done(spec.run_id, wall, overhead=speed.fixed if speed else 0.0)
             if record["state"] == FAILED:
                 log = run_log(ws.store.output, spec.run_id)
-                progress.say(f"    failed: {error}" + (f" (its log: {log})" if log.is_file() else ""))
+                progress.say(f"    failed: {error}" + (f" (its log: {log})" if log.is_file() else "")
+                             + ("; the stored result from before is kept" if kept else ""))
                 tally.failed.append(spec.run_id)
                 if fail_fast:
                     break
