@@ -151,7 +151,7 @@ def _claims(settings, config: dict, sections):
 
 def _check_words(settings, given, config: dict, output: Path) -> None:
     """The notes and templates folders exist and every template parses, before anything trains."""
-    from .output.notes import notes_folder
+    from .output.notes import check_notes, notes_folder
     from .output.render import check_templates, templates_folder
 
     for option, folder in (("notes", notes_folder(settings, config)), ("templates", templates_folder(settings, config))):
@@ -161,6 +161,7 @@ def _check_words(settings, given, config: dict, output: Path) -> None:
                               + (f" (recorded in {output}; pass --{option} DIR for another, or --{option} none "
                                  f"to build without it)" if recorded_here else ""))
     check_templates(templates_folder(settings, config))
+    check_notes(notes_folder(settings, config))
 
 
 def common_options(command, writes: bool = True, download: bool = True, refuses_other_settings: bool = False):

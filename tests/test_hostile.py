@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from report.errors import ConfigError
 from tests.conftest import REPO, copy_build, run_cli
 
 
@@ -249,3 +250,49 @@ def test_16_check_finds_results_the_config_no_longer_has(smoke_build, tmp_path):
     fewer.write_text("[cnn]\nlearning_rates = [1e-2, 1e-3]\n")
     result = cli(smoke_build, "check", "--config", fewer, output=output)
     assert result.returncode == 1 and "the current config no longer has" in result.stderr
+
+
+# --- issue 39, D2: files are read only where they are ---------------------------------------------------------
+
+def test_a_note_linked_to_a_file_outside_its_folder_is_refused_before_anything_trains(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the TA's private key")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "intro.md").symlink_to(secret)
+    from report.output.notes import check_notes, read_notes
+
+    with pytest.raises(ConfigError, match="link to a file outside the notes folder"):
+        check_notes(notes)
+    with pytest.raises(ConfigError, match="link to a file outside the notes folder"):
+        read_notes(notes, ["intro"])
+    result = run_cli("all", "--profile", "smoke", "--notes", notes, "--output", tmp_path / "out")
+    assert result.returncode == 2 and "intro.md is a link to a file outside the notes folder" in result.stderr
+    assert "training" not in result.stderr and not (tmp_path / "out" / "report.html").exists()
+
+
+def test_a_note_linked_inside_its_folder_is_read():
+    import tempfile
+    from pathlib import Path
+
+    from report.output.notes import read_notes
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "draft.md").write_text("Our words.")
+        (Path(folder) / "intro.md").symlink_to(Path(folder) / "draft.md")
+        assert "Our words." in read_notes(Path(folder), ["intro"])["intro"]
+
+
+@pytest.mark.parametrize("name", ["report.css", "sections/own-default.html"])
+def test_a_template_linked_to_a_file_outside_its_folder_is_refused(tmp_path, name):
+    from report.output.render import check_templates, template_environment
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2")
+    templates = tmp_path / "templates"
+    (templates / "sections").mkdir(parents=True)
+    (templates / name).symlink_to(secret)
+    with pytest.raises(ConfigError, match="link to a file outside the templates folder"):
+        check_templates(templates)
+    with pytest.raises(ConfigError, match="link to a file outside the templates folder"):
+        template_environment(templates).get_template(name)

@@ -52,6 +52,16 @@ def notes_folder(settings, config: dict) -> Path | None:
     return None
 
 
+def check_notes(folder: Path | None) -> None:
+    """Before anything trains: no note is a link to a file outside the notes folder."""
+    if folder is None or not Path(folder).is_dir():
+        return
+    for path in sorted(Path(folder).glob("*.md")):
+        if Path(folder).resolve() not in path.resolve().parents:
+            raise ConfigError(f"note {path} is a link to a file outside the notes folder {folder}; copy the text "
+                              "into the note instead")
+
+
 def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
     """stem → HTML, for every note of `names` that has text; warn(line) hears of every image left out."""
     if folder is None:
@@ -72,6 +82,9 @@ def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
         path = folder / f"{name}.md"
         if not path.is_file():
             continue
+        if Path(folder).resolve() not in path.resolve().parents:   # a link out of the folder would leak a file
+            raise ConfigError(f"note {path} is a link to a file outside the notes folder {folder}; copy the text "
+                              "into the note instead")
         try:
             size = path.stat().st_size
             if size > MAX_NOTE_BYTES:

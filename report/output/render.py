@@ -22,7 +22,7 @@ def template_environment(user_folder: Path | None = None, extra_folders=()):
     if user_folder is not None and not Path(user_folder).is_dir():
         raise ConfigError(f"the templates folder {user_folder} does not exist")
     shipped = [Path(str(resources.files("templates"))), *extra_folders]
-    loaders = [jinja2.FileSystemLoader(str(user_folder))] if user_folder else []
+    loaders = [_InsideLoader(str(user_folder))] if user_folder else []
     loaders.append(jinja2.FileSystemLoader([str(f) for f in shipped]))
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -32,6 +32,27 @@ def template_environment(user_folder: Path | None = None, extra_folders=()):
                                                 undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["counted"] = count   # {{ d.seeds|counted("seed") }}: "1 seed", "3 seeds" (Jinja's own count is len)
     return environment
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether path, its links followed, lies inside folder (its links followed too)."""
+    return Path(folder).resolve() in Path(path).resolve().parents
+
+
+def _InsideLoader(folder: str):
+    """A FileSystemLoader over a user's templates folder that refuses a template or stylesheet whose
+    real path (links followed) lies outside the folder: a link to any file would embed it in the report."""
+    import jinja2
+
+    class InsideLoader(jinja2.FileSystemLoader):
+        def get_source(self, environment, template):
+            found = super().get_source(environment, template)
+            if not _inside(Path(found[1]), Path(folder)):
+                raise ConfigError(f"template {found[1]} is a link to a file outside the templates folder {folder} "
+                                  "(it would be embedded in the report); copy the file into the folder instead")
+            return found
+
+    return InsideLoader(folder)
 
 
 def templates_folder(settings, config: dict) -> Path | None:
@@ -50,7 +71,12 @@ def check_templates(folder: Path | None) -> None:
     if folder is None:
         return
     environment = template_environment(folder)
-    for path in sorted(Path(folder).rglob("*.html")):
+    for path in sorted([*Path(folder).rglob("*.html"), *Path(folder).rglob("*.css")]):
+        if not _inside(path, Path(folder)):
+            raise ConfigError(f"template {path} is a link to a file outside the templates folder {folder} "
+                              "(it would be embedded in the report); copy the file into the folder instead")
+        if path.suffix == ".css":
+            continue
         try:
             environment.parse(path.read_text(encoding="utf-8"), path.name, str(path))
         except jinja2.TemplateSyntaxError as error:
