@@ -296,3 +296,49 @@ def test_a_template_linked_to_a_file_outside_its_folder_is_refused(tmp_path, nam
         check_templates(templates)
     with pytest.raises(ConfigError, match="link to a file outside the templates folder"):
         template_environment(templates).get_template(name)
+
+
+# --- issue 39, D1: code runs only from the sections a config lists -------------------------------------------
+
+def _booby_trapped_folder(tmp_path, sections):
+    folder = tmp_path / "student"
+    (folder / "sections").mkdir(parents=True)
+    for name in ("difflib", "jinja2", "scipy"):
+        (folder / "sections" / f"{name}.py").write_text(
+            f"import pathlib\npathlib.Path({str(tmp_path / 'ran')!r}).write_text('{name}')\n")
+    (folder / "mkreport.toml").write_text(f"[report]\nsections = {sections!r}\n".replace("'", '"'))
+    return folder
+
+
+def test_a_sections_folder_beside_a_config_that_lists_only_mkreports_sections_runs_nothing(tmp_path, data_dir):
+    folder = _booby_trapped_folder(tmp_path, ["cnn", "visualize", "deconvnet", "rnn", "compare"])
+    result = run_cli("status", "--profile", "smoke", "--config", folder / "mkreport.toml", "--output", tmp_path / "out",
+                     "--data-dir", data_dir)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_listed_section_is_loaded_from_its_file_and_its_folder_shadows_nothing(tmp_path, monkeypatch):
+    import sys
+
+    from report.sections import discover
+
+    folder = _booby_trapped_folder(tmp_path, ["cnn"])
+    toy = (REPO / "tests" / "toy_section" / "toy.py").read_text()
+    (folder / "sections" / "toy.py").write_text("import difflib\nimport scipy\n" + toy)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in ("difflib", "scipy", "toy"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    sections = discover(["cnn", "toy"], folder / "mkreport.toml")
+    assert [s.name for s in sections] == ["cnn", "toy"] and not (tmp_path / "ran").exists()
+    assert sys.path[-1] == str((folder / "sections").resolve())
+
+
+@pytest.mark.parametrize("name", ["json", "csv", "email", "report"])
+def test_a_section_named_like_a_standard_module_is_refused(tmp_path, name):
+    from report.sections import discover
+
+    folder = _booby_trapped_folder(tmp_path, [name])
+    (folder / "sections" / f"{name}.py").write_text("TITLE = 'x'\n")
+    with pytest.raises(ConfigError, match="would shadow it"):
+        discover([name], folder / "mkreport.toml")

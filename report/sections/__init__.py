@@ -20,7 +20,7 @@ run records (its own and READS / ALSO_READS), `settings` is the section's config
 holds the records, a run's stored arrays and the datasets: all an analysis may read.
 
 A section of your own (docs/sections.md) is the same kind of module outside mkreport, found through
-`[report] sections` in a config (a `sections/` folder beside the config is importable) or a Python
+`[report] sections` in a config (sections/<name>.py beside the config, loaded from that file) or a Python
 entry point in the group "mkreport.sections". It may also hold:
 
     CONFIG = "[name] …"            its config table's defaults, as TOML with comments (and
@@ -146,6 +146,35 @@ def _import(name: str, where: str) -> ModuleType:
         raise ConfigError(f"section {name} ({where}) cannot be imported: {type(error).__name__}: {error}") from None
 
 
+def _listed(name: str, config_file: Path | None) -> Section:
+    """A section the config lists by name: sections/<name>.py beside the config, loaded from that file
+    alone (its folder goes last on the import path, so a helper module beside it imports but no file there
+    shadows a module of Python's or of an installed package), else an importable module of that name."""
+    import sys
+
+    from ..errors import ConfigError
+
+    if name in sys.stdlib_module_names or name in ("report", "experiments", "templates"):
+        raise ConfigError(f"section {name} ([report] sections) has the name of a standard module of Python or of "
+                          "mkreport's own packages, and would shadow it; rename the section")
+    folder = (Path(config_file).parent / "sections").resolve() if config_file is not None else None
+    path = folder / f"{name}.py" if folder is not None else None
+    if path is None or not path.is_file():
+        return own_section(_import(name, "[report] sections"), "[report] sections")
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    where = "[report] sections"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:   # a user's module may fail in any way; say which and why, in one line
+        del sys.modules[name]
+        raise ConfigError(f"section {name} ({where}) cannot be imported: {type(error).__name__}: {error}") from None
+    return own_section(module, where)
+
+
 def installed_sections(only=None) -> list[Section]:
     """Sections that packages declare as entry points in the group "mkreport.sections"
     (name = module; the section is named after the module): they appear in every report that does
@@ -172,22 +201,16 @@ def installed_sections(only=None) -> list[Section]:
 
 def discover(names=(), config_file: Path | None = None) -> tuple[Section, ...]:
     """The report's sections in report order. names ([report] sections): exactly these, in this order —
-    mkreport's own by name, others as importable modules (a sections/ folder beside the config file is
-    importable). Without names: mkreport's five, then every installed section (entry points)."""
-    import sys
-
+    mkreport's own by name, others from sections/<name>.py beside the config file or as installed modules;
+    nothing else of that folder is run. Without names: mkreport's five, then every installed section
+    (entry points)."""
     from ..errors import ConfigError
 
     if not names:
         sections = (*SECTIONS, *installed_sections())
     else:
-        if config_file is not None:
-            folder = str((Path(config_file).parent / "sections").resolve())
-            if Path(folder).is_dir() and folder not in sys.path:
-                sys.path.insert(0, folder)
         installed = {section.name: section for section in installed_sections(only=set(names) - set(BY_NAME))}
-        sections = tuple(BY_NAME.get(name) or installed.get(name)
-                         or own_section(_import(name, "[report] sections"), "[report] sections") for name in names)
+        sections = tuple(BY_NAME.get(name) or installed.get(name) or _listed(name, config_file) for name in names)
     seen = set()
     for section in sections:
         if section.name in seen:
