@@ -206,7 +206,12 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
         from .config import section_names
         from .sections import discover
 
-        sections = discover(section_names(settings.config, settings.sets), settings.config)
+        # a received folder's record may name a config inside that folder, but the code of the sections that
+        # config lists runs only when the user names the config on this command line
+        from_record = (given.config is None and settings.config is not None
+                       and Path(output).resolve() in Path(settings.config).resolve().parents)
+        sections = discover(section_names(settings.config, settings.sets), settings.config,
+                            allow_code=None if from_record else True, record=output / recorded.RECORD)
         wanted = getattr(command, "section_name", None)   # `mkreport NAME` for a section of the user's own
         if wanted and wanted not in {section.name for section in sections}:
             raise ConfigError(f"no such command or section {wanted!r}: the commands are "

@@ -342,3 +342,16 @@ def test_a_section_named_like_a_standard_module_is_refused(tmp_path, name):
     (folder / "sections" / f"{name}.py").write_text("TITLE = 'x'\n")
     with pytest.raises(ConfigError, match="would shadow it"):
         discover([name], folder / "mkreport.toml")
+
+
+def test_a_received_record_naming_a_config_with_a_section_of_its_own_runs_none_of_its_code(tmp_path, data_dir):
+    """D1: a folder whose mkreport-build.json names `evil.toml` inside it ran out/sections/evil.py on `status`."""
+    out = tmp_path / "out"
+    (out / "sections").mkdir(parents=True)
+    (out / "sections" / "evil.py").write_text(
+        f"import pathlib\npathlib.Path({str(tmp_path / 'ran')!r}).write_text('evil')\n")
+    (out / "evil.toml").write_text('[report]\nsections = ["cnn", "evil"]\n')
+    (out / "mkreport-build.json").write_text(json.dumps({"settings": {"config": "evil.toml", "profile": "smoke"}}))
+    result = run_cli("status", "--output", out, "--data-dir", data_dir)
+    assert result.returncode == 2 and not (tmp_path / "ran").exists()
+    assert "runs only when you name its config yourself" in result.stderr and "Traceback" not in result.stderr

@@ -199,7 +199,8 @@ def installed_sections(only=None) -> list[Section]:
     return found
 
 
-def discover(names=(), config_file: Path | None = None) -> tuple[Section, ...]:
+def discover(names=(), config_file: Path | None = None, allow_code: bool | None = True,
+             record: Path | None = None) -> tuple[Section, ...]:
     """The report's sections in report order. names ([report] sections): exactly these, in this order —
     mkreport's own by name, others from sections/<name>.py beside the config file or as installed modules;
     nothing else of that folder is run. Without names: mkreport's five, then every installed section
@@ -210,6 +211,11 @@ def discover(names=(), config_file: Path | None = None) -> tuple[Section, ...]:
         sections = (*SECTIONS, *installed_sections())
     else:
         installed = {section.name: section for section in installed_sections(only=set(names) - set(BY_NAME))}
+        unknown = [name for name in names if name not in BY_NAME and name not in installed]
+        if unknown and not allow_code:
+            raise ConfigError(f"the build record {record} names section{'s' if len(unknown) > 1 else ''} "
+                              f"{', '.join(unknown)} of a config it names; a section's code runs only when you name "
+                              f"its config yourself: add --config {config_file}")
         sections = tuple(BY_NAME.get(name) or installed.get(name) or _listed(name, config_file) for name in names)
     seen = set()
     for section in sections:
