@@ -105,7 +105,7 @@ def test_numbers_do_not_depend_on_how_many_runs_train_at_once(smoke_build, tmp_p
     env = {"MKREPORT_CACHE_DIR": str(smoke_build["cache"])}
     common = ["--profile", "smoke", "--data-dir", smoke_build["data_dir"]]
     assert "2 at a time" in smoke_build["stderr"]
-    assert re.search(r"^    \w+/\S+/seed=\d  epoch \d/\d+  loss", smoke_build["stderr"], re.MULTILINE)
+    assert re.search(r"^    \w+/[^/]+/seed=\d  epoch \d/\d+  loss", smoke_build["stderr"], re.MULTILINE)
     result = run_cli("cnn", *common, "--output", output, "--jobs", "1", env=env)
     assert result.returncode == 0, result.stderr
     assert "at a time" not in result.stderr and "trained 9 run(s)" in result.stdout
