@@ -101,7 +101,7 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
         console.say(line)
     # the record's own write changes no input; what it fingerprints is what this report was made from
     ws.store.write_output(RECORD, record_json(ws.settings, fingerprint(ws, words_read)
-                                              if not missing and not tally.failed else None))
+                                              if not missing and not tally.failed else None, ws.store.output))
     return Built(tally, html, pdf, [part["name"] for part in parts], missing)
 
 

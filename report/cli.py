@@ -197,6 +197,7 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
                                   _path_option(notes), _path_option(templates), _path_option(claims_file))
         previous = recorded.read(output)
         settings, differs_from = recorded.merge(given, previous)
+        recorded.refused(settings, output)
         # render's --force: render even from other settings than the folder's (not passed on)
         force_other_settings = kwargs.pop("force", False) if refuses_other_settings else False
         taken = [name for name in recorded.OPTIONS

@@ -355,3 +355,34 @@ def test_a_received_record_naming_a_config_with_a_section_of_its_own_runs_none_o
     result = run_cli("status", "--output", out, "--data-dir", data_dir)
     assert result.returncode == 2 and not (tmp_path / "ran").exists()
     assert "runs only when you name its config yourself" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_received_records_absolute_notes_outside_its_folder_are_not_read(smoke_build, tmp_path):
+    """D2: a received record with "notes": "/elsewhere" had the notes read into the report."""
+    output = copy_build(smoke_build, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "intro.md").write_text("SECRET-FROM-ELSEWHERE")
+    record = json.loads((output / "mkreport-build.json").read_text())
+    record["settings"]["notes"] = str(elsewhere)
+    (output / "mkreport-build.json").write_text(json.dumps(record))   # as written in the student's folder
+    result = cli(smoke_build, "render", output=output)
+    assert result.returncode == 2 and "was written in another folder and names notes" in result.stderr
+    assert "SECRET" not in (output / "report.html").read_text()
+    given = cli(smoke_build, "render", "--notes", "none", "--force", output=output)
+    assert given.returncode == 0, given.stderr
+    assert "SECRET" not in (output / "report.html").read_text()
+
+
+def test_a_local_record_keeps_its_absolute_paths(tmp_path):
+    from report.results import recorded
+
+    output = tmp_path / "out"
+    output.mkdir()
+    notes = tmp_path / "notes"
+    (output / recorded.RECORD).write_text(json.dumps({"settings": {"notes": str(notes)},
+                                                      "written_in": str(output.resolve())}))
+    assert recorded.read(output).notes == str(notes)
+    (output / recorded.RECORD).write_text(json.dumps({"settings": {"notes": str(notes)}, "written_in": "/else"}))
+    assert recorded.read(output).notes == recorded.REFUSED + str(notes)

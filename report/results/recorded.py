@@ -77,14 +77,40 @@ def read(output: Path) -> Settings | None:
         reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
         raise ConfigError(f"{path} is not a build record mkreport can read ({reason[:200]}); delete it and give "
                           "the options (--profile, --config, …) yourself") from None
-    return replace(settings, **{name: _inside(output, getattr(settings, name), name) for name in PATHS})
+    written_in = data.get("written_in")
+    received = isinstance(written_in, str) and Path(written_in) != Path(output).resolve()
+    return replace(settings, **{name: _inside(output, getattr(settings, name), name, received) for name in PATHS})
 
 
-def _inside(output: Path, recorded: str | None, name: str) -> str | None:
+# What a received record may name only inside its own folder: files whose content reaches the report, or code.
+EMBEDDED = ("config", "notes", "templates", "claims")
+REFUSED = "refused:"
+
+
+def refused(settings: Settings, output: Path) -> None:
+    """A ConfigError for a path a received record names outside its folder that the command line did not replace."""
+    for name in EMBEDDED:
+        value = getattr(settings, name)
+        if isinstance(value, str) and value.startswith(REFUSED):
+            from ..errors import ConfigError
+
+            option = f"--{name.replace('_', '-')}"
+            raise ConfigError(f"{Path(output) / RECORD} was written in another folder and names {name} "
+                              f"{value[len(REFUSED):]!r} outside {output}; it is not read: pass {option} yourself"
+                              + (f" (or {option} none)" if name != "config" else ""))
+
+
+def _inside(output: Path, recorded: str | None, name: str, received: bool = False) -> str | None:
     """A path as the record gives it. mkreport records absolute paths; a relative one (a record
     written by hand, or received from someone else) means a path inside the record's own folder,
-    never one relative to wherever the command runs, and never one that leads out of that folder."""
-    if not recorded or Path(recorded).is_absolute():
+    never one relative to wherever the command runs, and never one that leads out of that folder.
+    A record written in another folder (received, or moved) is held to the same for what reaches the
+    report: its config, notes, templates and claims file."""
+    if not recorded:
+        return recorded
+    if Path(recorded).is_absolute():
+        if received and name in EMBEDDED and not Path(recorded).resolve().is_relative_to(Path(output).resolve()):
+            return REFUSED + recorded   # refused unless the command line gives this option itself (refused())
         return recorded
     root = Path(output).resolve()
     path = (root / recorded).resolve()
@@ -103,9 +129,11 @@ def read_raw(output: Path) -> dict | None:
         return None
 
 
-def record_json(settings: Settings, fingerprint: dict | None = None) -> str:
-    return json.dumps({"settings": {**asdict(settings), "sets": list(settings.sets)},
-                       "fingerprint": fingerprint}, indent=1) + "\n"
+def record_json(settings: Settings, fingerprint: dict | None = None, output: Path | None = None) -> str:
+    """The record; written_in: the folder it was written in (read elsewhere, it is a received record)."""
+    return json.dumps({"settings": {**asdict(settings), "sets": list(settings.sets)}, "fingerprint": fingerprint,
+                       **({"written_in": str(Path(output).resolve())} if output is not None else {})},
+                      indent=1) + "\n"
 
 
 def merge(given: Settings, recorded: Settings | None) -> tuple[Settings, Settings | None]:
