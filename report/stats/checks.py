@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from .claims import Claim, fmt, fmt_spread
+from .claims import Claim, fmt, fmt_p, fmt_spread
 from .families import MARGIN, ErrorModel, compare_pairs, holm
 from .statistics import learned_values, spread
 
@@ -153,17 +153,11 @@ def _numbers(claims, configs, theirs: dict) -> dict:
         extra = dict(extra, p_adjusted=adjusted[claim])
         where = f"a run of theirs would fall in [{low:.3f}, {high:.3f}] (our mean ± {MARGIN:.2f} ± seed and test-set noise)"
         if adjusted[claim] < ALPHA:
-            results[claim] = ("differs", ours, f"outside the range {where}; Holm-adjusted p {_p(adjusted[claim])}", extra)
+            results[claim] = ("differs", ours, f"outside the range {where}; Holm-adjusted p {fmt_p(adjusted[claim])}", extra)
         else:
             results[claim] = (f"not resolved (n = {s.n})", ours,
                               f"more than ±{MARGIN:.2f} from our mean but inside the range {where}", extra)
     return results
-
-
-def _p(value: float) -> str:
-    from .claims import fmt_p
-
-    return fmt_p(value)
 
 
 def _learns(claim, by_label, outcome) -> tuple:

@@ -53,7 +53,6 @@ FLAG = 0.25
 NOISY_RULE = "bound"
 
 
-
 def values_of(sample) -> np.ndarray:
     return np.asarray(list(sample.values() if isinstance(sample, dict) else sample), float)
 

@@ -78,7 +78,6 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
     comparisons with the best (report/stats/best.py): the best, the best or within the margin of it,
     the set that could be the best, or no ranking where fewer than two configurations have two seeds."""
     from .best import best_set, within_margin
-    from .families import MARGIN
 
     if not samples:
         return None
