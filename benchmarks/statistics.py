@@ -21,6 +21,10 @@ simulated grids put through the functions the report uses (no training, no data)
   pool), and `all-pairs-holm` (what
   the report did before: every pair tested two-sidedly, Holm over all 36, every seed counted).
 
+`--resolve` (report.stats.sequential): from 3 seeds, rounds of one more seed for each configuration that could
+still be the best (`adaptive`) or for every configuration (`uniform`), each look at the calibrated level, until
+decided or 10 seeds; `best_ever_excluded` (the true best set aside at any look), `named`, `extra_runs`.
+
 Pairwise families (the sentences that say "A is above B"): three configurations, all pairs, and three
 hidden-size steps, Holm (report.stats.families.compare_pairs); `family_wise_error` is any "above" said
 between two truly equal configurations.
@@ -172,7 +176,7 @@ def simulate(grids: int = 1000, seed: int = 0, procedures=None) -> list[dict]:
                 sizes += len(candidates)
             rows.append(_row("cifar10-collapse", seeds, name, grids, (excluded, named, 0, sizes), False,
                              {"power": None, "collapsing_kept": kept / grids}))
-    return rows + pairwise(grids, seed)
+    return rows + adaptive(grids, seed) + pairwise(grids, seed)
 
 
 def pairwise(grids: int, seed: int) -> list[dict]:
@@ -199,6 +203,62 @@ def pairwise(grids: int, seed: int) -> list[dict]:
     return rows
 
 
+ADAPTIVE = (("null", 0.0, False), ("null-unequal", 0.0, True), ("gap-2sd", 2.0, False), ("gap-3sd", 3.0, False),
+            ("cifar10-collapse", None, False))
+
+
+def adaptive(grids: int, seed: int, first: int = 3) -> list[dict]:
+    """`--resolve` (report.stats.sequential): from `first` seeds, a round adds one seed to every
+    configuration that could still be the best (`adaptive`), or to every configuration (`uniform`), until
+    a single best is named, the top is within the margin, or MAX_SEEDS; every look at the calibrated α′."""
+    from report.stats.sequential import FIRST_ROUND_SEED, MAX_SEEDS, round_candidates, sequential_best
+
+    rows = []
+    for scenario, gap, unequal in ADAPTIVE:
+        for name in ("adaptive", "uniform"):
+            rng = np.random.default_rng(seed)
+            excluded = np.zeros(CONFIGS)
+            named = extra = 0
+            runs = grids * (3 if unequal else 1)
+            for _ in range(runs):
+                if gap is None:
+                    full = {label: rng.normal(mean, sd, MAX_SEEDS) for label, mean, sd in CIFAR10_GRID}
+                    full = {label: np.round(np.where((rng.random(MAX_SEEDS) < 1 / 3) & (label == COLLAPSING), 0.100, v), 3)
+                            for label, v in full.items()}
+                    threshold, best_label = CHANCE_THRESHOLD, TRUE_BEST
+                else:
+                    grid = _grid(rng, MAX_SEEDS, gap, unequal, 0.0)
+                    full = {label: np.array(list(v.values())) for label, v in grid.items()}
+                    threshold, best_label = None, "c0"
+                seeds_of = {label: list(range(first)) for label in full}
+                while True:
+                    samples = {label: {s: float(full[label][i])
+                                       for i, s in enumerate(seeds)} for label, seeds in seeds_of.items()}
+                    sequence = sequential_best(samples, threshold, force=True)
+                    if sequence.stop_reason() != "open":
+                        break
+                    given = round_candidates(sequence) if name == "adaptive" else \
+                        [label for label in full if len(seeds_of[label]) < MAX_SEEDS]
+                    if not given or not round_candidates(sequence):
+                        break
+                    round_seed = FIRST_ROUND_SEED + sequence.rounds
+                    for label in given:
+                        seeds_of[label].append(round_seed)
+                    extra += len(given)
+                below, best = sequence.result.below, sequence.result.best
+                if gap == 0:
+                    for i in range(CONFIGS):
+                        excluded[i] += f"c{i}" in below
+                else:
+                    excluded[0] += best_label in below or (best is not None and best != best_label)
+                named += best == best_label
+            worst = excluded.max() if unequal else excluded.mean() if gap == 0 else excluded[0]
+            rows.append({"scenario": f"resolve: {scenario}", "seeds": first, "procedure": name,
+                         "best_ever_excluded": worst / runs, "false_claim_rate": worst / runs,
+                         "named": None if gap == 0 else named / runs, "extra_runs": extra / runs})
+    return rows
+
+
 def _cell(value) -> str:
     return "" if value is None else f"{value:.3f}"
 
@@ -211,6 +271,12 @@ def table(rows: list[dict]) -> str:
         lines.append(f"| {row['scenario']} | {row['seeds']} | {row['procedure']} | {row['best_excluded']:.3f} | "
                      f"{_cell(row['tie_rate'])} | {_cell(row['power'])} | {_cell(row['named'])} | "
                      f"{row['set_size']:.2f} | {_cell(row.get('collapsing_kept'))} |")
+    sequential = [row for row in rows if "best_ever_excluded" in row]
+    if sequential:
+        lines += ["", "| scenario | first seeds | procedure | best ever set aside | named | extra runs |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {row['scenario']} | {row['seeds']} | {row['procedure']} | {row['best_ever_excluded']:.3f} | "
+                  f"{_cell(row['named'])} | {row['extra_runs']:.1f} |" for row in sequential]
     lines += ["", "| pairwise family | seeds | procedure | family-wise error |", "| --- | --- | --- | --- |"]
     for row in rows:
         if "family_wise_error" in row:

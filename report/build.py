@@ -72,6 +72,10 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
             tally = train_missing(ws, chosen, force, fail_fast, console, executor, plan.estimate(workers))
         if tally.interrupted or (fail_fast and tally.failed):
             return Built(tally)
+        if ws.resolve is not None:
+            resolve(ws, chosen, fail_fast, executor, console, tally)
+            if tally.interrupted or (fail_fast and tally.failed):
+                return Built(tally)
     # every section whose runs are current gets its analysis (stored ones are reused), so that
     # neither `render` nor rerunning one section hands in a report with a section missing
     for section in ws.sections:
@@ -103,6 +107,23 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
     ws.store.write_output(RECORD, record_json(ws.settings, fingerprint(ws, words_read)
                                               if not missing and not tally.failed else None, ws.store.output))
     return Built(tally, html, pdf, [part["name"] for part in parts], missing)
+
+
+def resolve(ws: Workspace, chosen: list, fail_fast: bool, executor: Executor, console, tally: RunTally) -> None:
+    """--resolve: more seeds where a section's "which is best" is open, within one budget for all."""
+    from .training.resolve import resolvable, resolve_section
+
+    started = time.monotonic()
+    for section in chosen:
+        name = section.name
+        if not resolvable(ws, section):
+            continue
+        outcome = resolve_section(ws, section, ws.resolve, ws.config["report"]["max_seeds"], console, executor,
+                                  fail_fast, started, tally)
+        console.say(f"resolve {name}: {outcome.reason}"
+                    + (f" after {outcome.rounds} round(s), {outcome.runs} run(s)" if outcome.rounds else ""))
+        if tally.interrupted or (fail_fast and tally.failed):
+            return
 
 
 def sections_in(report_html: Path) -> set[str]:

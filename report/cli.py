@@ -275,10 +275,21 @@ def build_options(command):
     command = click.option("--fail-fast", is_flag=True, help="Stop at the first run that fails.")(command)
     command = click.option("--verbose", is_flag=True,
                            help="Show TensorFlow's own log lines on the terminal, not only in OUTPUT/logs/.")(command)
+    command = click.option("--resolve", is_flag=False, flag_value="unlimited", default=None, metavar="[BUDGET]",
+                           help="Where \"which is best\" is open, train one more seed for each configuration "
+                                "that could still be the best, round by round, until it is decided, max_seeds, "
+                                "or BUDGET (\"30m\", \"90s\", \"2h\") is spent [default: [report] resolve].")(command)
 
     @functools.wraps(command)
-    def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run, gpus_per_run, verbose):
+    def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run, gpus_per_run, verbose, resolve):
+        from .config import parse_budget
         from .training.execute import Executor
+
+        budget = resolve if resolve is not None else ws.config["report"]["resolve"] or None
+        if budget is not None:
+            ws.resolve = parse_budget(budget)
+            if ws.resolve is None:
+                raise ConfigError(f"--resolve {budget!r}: a time budget such as 30m, 90s or 2h, or none for no limit")
 
         if executor == "ray":
             from .training.ray_executor import check_available
@@ -324,7 +335,7 @@ def _build(ws, names, force, fail_fast, strict, executor):
     from .build import build_report
     from .training.logs import FOLDER, native_stderr_to
 
-    if not force and _nothing_changed(ws):
+    if not force and ws.resolve is None and _nothing_changed(ws):   # --resolve may have rounds to train
         return
     with ws.store.lock(), native_stderr_to(ws.store.output / FOLDER / "mkreport.log", executor.quiet_native_logs):
         built = build_report(ws, names, strict=strict, force=force, fail_fast=fail_fast, executor=executor)

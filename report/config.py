@@ -97,7 +97,39 @@ def _boolean(value):
 
 
 def _seed(value):
-    return _whole(0)(value)
+    from .stats.sequential import FIRST_ROUND_SEED
+
+    problem = _whole(0)(value)
+    if problem is None and value >= FIRST_ROUND_SEED:   # --resolve numbers the seeds it adds from there
+        return f"a whole number from 0 to {FIRST_ROUND_SEED - 1} (seeds from {FIRST_ROUND_SEED} on are the ones --resolve adds)"
+    return problem
+
+
+def _budget(value):
+    """[report] resolve: "" (off), "unlimited", or a time such as "90s", "30m", "2h"."""
+    if not isinstance(value, str) or (value and parse_budget(value) is None):
+        return 'a time budget for --resolve such as "30m", "90s" or "2h", "unlimited", or "" (off)'
+    return None
+
+
+def parse_budget(text: str) -> float | None:
+    """Seconds of a budget ("30m" → 1800.0, "unlimited" → inf); None where it is not one."""
+    import re
+
+    if text.strip() == "unlimited":
+        return float("inf")
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*", text)
+    if not found:
+        return None
+    return float(found.group(1)) * {"s": 1, "m": 60, "h": 3600, None: 60}[found.group(2)]
+
+
+def _max_seeds(value):
+    from .stats.sequential import MAX_SEEDS
+
+    if _whole(2)(value) or value > MAX_SEEDS:
+        return f"a whole number from 2 to {MAX_SEEDS} (the looks' levels are calibrated for up to {MAX_SEEDS} seeds)"
+    return None
 
 
 # ---------------------------------------------------------------- the network's settings, each a value or an axis
@@ -157,7 +189,8 @@ def _section_names(value):
 
 SCHEMA = {
     "report": {"title": _text, "author": _text, "course": _text, "date": _text,
-               "notes_dir": _text, "templates_dir": _text, "claims_file": _text, "sections": _section_names},
+               "notes_dir": _text, "templates_dir": _text, "claims_file": _text, "sections": _section_names,
+               "resolve": _budget, "max_seeds": _max_seeds},
     "data": {
         "cifar10": _choice(("course", "rgb")),
         "train_per_class": _whole(0),
@@ -172,7 +205,7 @@ SCHEMA = {
         "batch_size": _whole(1),
         "samples_per_epoch": _whole(1),
         "test_samples": _whole(1),
-        "seeds": _nonempty_list(_seed, "whole numbers ≥ 0"),
+        "seeds": _nonempty_list(_seed, "whole numbers from 0 to 999 (from 1000 on are the seeds --resolve adds)"),
         "log_every_steps": _whole(1),
         "precision": _choice(PRECISIONS),
     },
@@ -199,7 +232,7 @@ SCHEMA = {
         "samples_per_epoch": _whole(1),
         "test_samples": _whole(1),
         "curve_test_samples": _whole(1),
-        "seeds": _nonempty_list(_seed, "whole numbers ≥ 0"),
+        "seeds": _nonempty_list(_seed, "whole numbers from 0 to 999 (from 1000 on are the seeds --resolve adds)"),
         "log_every_steps": _whole(1),
         "precision": _choice(PRECISIONS),
     },

@@ -50,6 +50,7 @@ class Workspace:
         self.settings = settings or Settings(profile=config["profile"])
         self.store = Store(output)
         self.claims = None   # a claims_file.ClaimsFile to check against this build, set by the CLI
+        self.resolve = None  # --resolve: its budget in seconds (inf: none), set by the CLI
         self.sections = tuple(sections)
         self._by_name = {section.name: section for section in self.sections}
         self._datasets = {}
@@ -70,7 +71,10 @@ class Workspace:
         hold a key that nothing reads is refused (it would be hashed into the key, and ignored)."""
         from experiments.names import RUN_PARAMS
 
-        specs = [spec for section in (self.sections if sections is None else sections) for spec in section.runs(self.config)]
+        from .rounds import with_rounds
+
+        specs = with_rounds([spec for section in (self.sections if sections is None else sections)
+                             for spec in section.runs(self.config)], self.store.output)
         for spec in specs:
             if spec.code:   # a user's section: its own builder reads its params
                 continue

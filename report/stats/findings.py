@@ -83,6 +83,13 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
         return None
     values = {label: list(v.values()) if isinstance(v, dict) else list(v) for label, v in samples.items()}
     result = best_set(samples, threshold=threshold, higher_is_better=higher_is_better)
+    sequence = None
+    if all(isinstance(v, dict) for v in samples.values()):
+        from .sequential import sequential_best
+
+        sequence = sequential_best(samples, threshold, higher_is_better)
+        if sequence is not None:
+            result = sequence.result
     name = family or f"ranking of every {what}"
     aside = _unranked_words(result)
     family_json = {"name": name, "size": len(result.candidates) + len(result.below),
@@ -116,11 +123,21 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
                      values, family={"name": name, "size": 0})
     test = (f"multiple comparisons with the best: one-sided Dunnett, {result.comparisons} "
             f"comparison{'s' if result.comparisons > 1 else ''} each, α = 0.05; {result.test}")
+    if sequence is not None:
+        aside = _rounds_words(sequence) + aside
+        test = (f"sequential multiple comparisons with the best over {len(sequence.looks)} looks, each at "
+                f"α′ = {sequence.level:.4f} so that the best is set aside at most 5 % over the whole sequence; "
+                f"one-sided Dunnett, {result.comparisons} comparison{'s' if result.comparisons > 1 else ''} each; "
+                f"{result.test}")
     details = {"candidates": result.candidates,
                "below": {label: {"above_it": s.above, "beyond_noise_by": round(s.margin, 6), "test": s.comparison.test,
                                  "df": s.comparison.df} for label, s in result.below.items()},
                "learned": {label: list(kn) for label, kn in result.learned.items()},
                "unranked": result.unranked, "within": result.within, "dunnett_quantile": result.quantile}
+    if sequence is not None:
+        details["sequential"] = {"level": sequence.level, "stopped": sequence.stop_reason(),
+                                 "looks": [{"seeds": look.seeds, "set_aside": look.set_aside,
+                                            "candidates": look.candidates} for look in sequence.looks]}
     common = dict(test=test, details=details, df=result.df, family=family_json)
     top = result.candidates[0]
     ranked = len(result.candidates) + len(result.below)
@@ -149,6 +166,21 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
               f"likely not be set aside." if result.detectable else "")
     return Claim(f"{lead} ({test}): the data do not resolve which is best.{unseen}{aside}",
                  "not-resolved", values, verdict="not resolved", **common)
+
+
+STOPPED = {"resolved": "they stopped when a single best was named",
+           "within margin": "they stopped when the top was within the equivalence margin of the best",
+           "max seeds": "they stopped with every configuration that could be the best at the most seeds allowed",
+           "open": "they stopped before the question was decided (the time budget, or not run to the end)"}
+
+
+def _rounds_words(sequence) -> str:
+    """' More seeds went only where the question was open (--resolve): 2 rounds, 5 runs …'"""
+    last, first = sequence.looks[-1].seeds, sequence.looks[0].seeds
+    grown = [f"{label} {first[label]} → {last[label]}" for label in last if last[label] > first[label]]
+    return (f" More seeds went only where the question was open (--resolve): {sequence.rounds} "
+            f"round{'s' if sequence.rounds != 1 else ''}, {sequence.added_runs} run{'s' if sequence.added_runs != 1 else ''} "
+            f"(seeds: {names(grown)}); {STOPPED[sequence.stop_reason()]}.")
 
 
 def standing(label: str, best: Claim | None) -> str:
