@@ -23,7 +23,8 @@ simulated grids put through the functions the report uses (no training, no data)
 
 `--resolve` (report.stats.sequential): from 3 seeds, rounds of one more seed for each configuration that could
 still be the best (`adaptive`) or for every configuration (`uniform`), each look at the calibrated level, until
-decided or 10 seeds; `best_ever_excluded` (the true best set aside at any look), `named`, `extra_runs`.
+decided or 10 seeds (in the seed-sd grids without the margin stop: 0.01 is an accuracy margin);
+`best_ever_excluded` (the true best set aside at any look), `named`, `extra_runs`.
 
 Pairwise families (the sentences that say "A is above B"): three configurations, all pairs, and three
 hidden-size steps, Holm (report.stats.families.compare_pairs); `family_wise_error` is any "above" said
@@ -211,6 +212,7 @@ def adaptive(grids: int, seed: int, first: int = 3) -> list[dict]:
     """`--resolve` (report.stats.sequential): from `first` seeds, a round adds one seed to every
     configuration that could still be the best (`adaptive`), or to every configuration (`uniform`), until
     a single best is named, the top is within the margin, or MAX_SEEDS; every look at the calibrated α′."""
+    from report.stats.families import MARGIN
     from report.stats.sequential import FIRST_ROUND_SEED, MAX_SEEDS, round_candidates, sequential_best
 
     rows = []
@@ -225,17 +227,18 @@ def adaptive(grids: int, seed: int, first: int = 3) -> list[dict]:
                     full = {label: rng.normal(mean, sd, MAX_SEEDS) for label, mean, sd in CIFAR10_GRID}
                     full = {label: np.round(np.where((rng.random(MAX_SEEDS) < 1 / 3) & (label == COLLAPSING), 0.100, v), 3)
                             for label, v in full.items()}
-                    threshold, best_label = CHANCE_THRESHOLD, TRUE_BEST
+                    threshold, best_label, margin = CHANCE_THRESHOLD, TRUE_BEST, MARGIN
                 else:
                     grid = _grid(rng, MAX_SEEDS, gap, unequal, 0.0)
                     full = {label: np.array(list(v.values())) for label, v in grid.items()}
-                    threshold, best_label = None, "c0"
+                    # in units of the seed sd the report's margin (0.01 of accuracy) means nothing: no margin stop
+                    threshold, best_label, margin = None, "c0", 0.0
                 seeds_of = {label: list(range(first)) for label in full}
                 while True:
                     samples = {label: {s: float(full[label][i])
                                        for i, s in enumerate(seeds)} for label, seeds in seeds_of.items()}
                     sequence = sequential_best(samples, threshold, force=True)
-                    if sequence.stop_reason() != "open":
+                    if sequence.stop_reason(margin) != "open":
                         break
                     given = round_candidates(sequence) if name == "adaptive" else \
                         [label for label in full if len(seeds_of[label]) < MAX_SEEDS]

@@ -441,7 +441,9 @@ def render(ws):
 @click.option("--force", is_flag=True, help="Plan as if nothing were stored.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Estimate for this many runs at once [default: one per core].")
-def plan(ws, force, jobs):
+@click.option("--resolve", is_flag=True,
+              help="Also, per grid whose \"which is best\" is open: --resolve's first round and its expected cost.")
+def plan(ws, force, jobs, resolve):
     """List the runs a build would train and reuse, with a time estimate from a short measurement."""
     from .training.execute import Executor
     from .training.plan import describe, make_plan
@@ -460,6 +462,11 @@ def plan(ws, force, jobs):
     with native_stderr_to(log, quiet):
         plan = make_plan(ws, force=force, measure=True)
     say(describe(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True))
+    if resolve:
+        from .training.resolve import plan_lines
+
+        for line in plan_lines(ws, ws.sections, ws.config["report"]["max_seeds"], Executor(jobs=jobs).workers(9)):
+            say(line)
 
 
 @cli.command()

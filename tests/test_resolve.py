@@ -95,6 +95,21 @@ def test_resolve_trains_seeds_only_for_the_open_candidates_and_stops_for_its_rea
     assert trained == []
 
 
+def test_plan_resolve_shows_the_first_round_and_the_expected_cost_and_nothing_once_decided(open_grid):
+    from report.training.resolve import plan_lines
+
+    ws, trained = open_grid
+    [line] = plan_lines(ws, [BY_NAME["cnn"]], 10, 1)
+    assert line.startswith("resolve cnn: 2 of 4 configurations could still be the best; first round: 2 runs "
+                           "(adam, lr=0.1, adam, lr=0.01)")
+    assert "to resolve: about" in line and "continuations simulated" in line
+    assert plan_lines(ws, [BY_NAME["cnn"]], 10, 1) == [line]      # seeded: the same forecast twice
+    ws.resolve = float("inf")
+    resolve(ws, [BY_NAME["cnn"]], False, IN_PROCESS, Console(_Lines([])), RunTally())
+    [after] = plan_lines(ws, [BY_NAME["cnn"]], 10, 1)
+    assert after.startswith("resolve cnn: nothing to train (")
+
+
 def test_a_round_cut_short_is_finished_by_the_next_command_without_retraining_a_stored_seed(open_grid, monkeypatch):
     ws, trained = open_grid
     ws.resolve = float("inf")
@@ -151,6 +166,9 @@ def test_resolve_with_a_budget_of_one_second_on_a_real_build_trains_no_round(smo
     assert result.returncode == 0, result.stderr
     assert "resolve rnn: the budget is too small for one round" in result.stderr
     assert "trained 0 run(s)" in result.stdout and not (output / "resolve" / "rnn.json").exists()
+    planned = run_cli("plan", "--profile", "smoke", "--output", output, "--data-dir", smoke_build["data_dir"],
+                      "--resolve", env={"MKREPORT_CACHE_DIR": str(smoke_build["cache"])})
+    assert planned.returncode == 0 and "resolve rnn: " in planned.stdout, planned.stderr
     bad = run_cli("rnn", "--profile", "smoke", "--output", output, "--resolve", "soon")
     assert bad.returncode == 2 and "--resolve 'soon'" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -27,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from .best import BestSet, best_set, within_margin
-from .families import ALPHA
+from .families import ALPHA, MARGIN
 
 FIRST_ROUND_SEED = 1000
 MAX_SEEDS = 10           # the most seeds a configuration gets; the levels are calibrated for this many
@@ -103,13 +103,13 @@ class Sequential:
         """Configurations with a single (learned) seed: not ranked yet, so not set aside either."""
         return [label for label, why in self.result.unranked.items() if why == "one seed"]
 
-    def stop_reason(self) -> str:
+    def stop_reason(self, margin: float = MARGIN) -> str:
         """Why the sequence ended where it did: resolved, within the margin, at MAX_SEEDS, or open."""
         if self.one_seed:
             return "open"       # a configuration with one seed could be the best: it gets the next seed
         if self.result.best:
             return "resolved"
-        if within_margin(self.result):
+        if within_margin(self.result, margin):
             return "within margin"
         if all(self.looks[-1].seeds.get(label, 0) >= MAX_SEEDS for label in self.result.candidates):
             return "max seeds"

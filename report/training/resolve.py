@@ -86,3 +86,73 @@ def resolve_section(ws, section, budget: float, max_seeds: int, console, executo
             tally.interrupted = trained.interrupted
             return Resolved(section.name, "stopped: a run of the round " + ("was interrupted" if trained.interrupted
                                                                             else "failed"), rounds, runs)
+
+
+def forecast(samples: dict, threshold: float | None, max_seeds: int, simulations: int = 100) -> dict:
+    """What resolving would cost from here: the sequence continued `simulations` times with new seeds drawn
+    from each configuration's current mean and the family's pooled seed sd (seeded: the same forecast
+    for the same results). → {"runs": [extra runs per continuation], "resolved": share decided before
+    max_seeds}."""
+    import numpy as np
+
+    from ..stats.families import ErrorModel
+
+    model = ErrorModel(samples)
+    sd = float(np.sqrt(model.variance)) if model.variance > 0 else 0.0
+    rng = np.random.default_rng(35)
+    runs, decided = [], 0
+    for _ in range(simulations):
+        continued = {label: dict(v) for label, v in samples.items()}
+        added = 0
+        while True:
+            sequence = sequential_best(continued, threshold, force=True)
+            candidates = round_candidates(sequence, max_seeds)
+            if sequence.stop_reason() != "open" or not candidates:
+                decided += sequence.stop_reason() in ("resolved", "within margin")
+                break
+            seed = FIRST_ROUND_SEED + sequence.rounds
+            for label in candidates:
+                mean = model.means.get(label, float(np.mean(list(samples[label].values()))))
+                continued[label][seed] = float(rng.normal(mean, sd))
+            added += len(candidates)
+        runs.append(added)
+    return {"runs": runs, "resolved": decided / simulations}
+
+
+def plan_lines(ws, sections, max_seeds: int, workers: int) -> list[str]:
+    """`mkreport plan --resolve`: per section with a grid, the first round and the expected cost to resolve."""
+    import numpy as np
+
+    from ..errors import NoResults
+    from .progress import format_duration
+
+    lines = []
+    for section in sections:
+        if not resolvable(ws, section):
+            continue
+        try:
+            records = ws.records(section.name)
+        except NoResults:
+            lines.append(f"resolve {section.name}: decided after the grid's runs (none is stored yet)")
+            continue
+        configs = by_config(records)
+        samples = {c.label: c.final_by_seed() for c in configs if c.done}
+        threshold = chance_threshold(images_tested(records))
+        sequence = sequential_best(samples, threshold, force=True)
+        candidates = round_candidates(sequence, max_seeds)
+        reason = sequence.stop_reason()
+        if reason != "open" or not candidates:
+            lines.append(f"resolve {section.name}: nothing to train ({REASONS.get(reason, 'every candidate has max_seeds seeds') if sequence.result.candidates or sequence.one_seed else 'no configuration learned'})")
+            continue
+        per_run = {label: seconds_per_run(configs, label) for label in candidates}
+        first = pack(list(per_run.values()), workers)
+        ahead = forecast(samples, threshold, max_seeds)
+        median, high = np.percentile(ahead["runs"], [50, 90])
+        mean_run = float(np.nanmean(list(per_run.values())))
+        lines.append(f"resolve {section.name}: {len(sequence.result.candidates) + len(sequence.one_seed)} of "
+                     f"{len(samples)} configurations could still be the best; first round: {len(candidates)} runs "
+                     f"({', '.join(candidates)}), ≈{format_duration(first)}; to resolve: about {median:.0f} more runs "
+                     f"(90 % within {high:.0f}), ≈{format_duration(mean_run * median / max(1, workers))}; decided "
+                     f"before {max_seeds} seeds in {ahead['resolved']:.0%} of 100 continuations simulated from the "
+                     "current means and seed spread")
+    return lines
