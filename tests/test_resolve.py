@@ -96,9 +96,10 @@ def test_resolve_trains_seeds_only_for_the_open_candidates_and_stops_for_its_rea
 
 
 def test_plan_resolve_shows_the_first_round_and_the_expected_cost_and_nothing_once_decided(open_grid):
-    from report.training.resolve import plan_lines
+    from report.training.resolve import plan_lines, resolvable
 
     ws, trained = open_grid
+    assert resolvable(ws, BY_NAME["cnn"]) and not resolvable(ws, BY_NAME["compare"])   # compare: RESOLVE = False
     [line] = plan_lines(ws, [BY_NAME["cnn"]], 10, 1)
     assert line.startswith("resolve cnn: 2 of 4 configurations could still be the best; first round: 2 runs "
                            "(adam, lr=0.1, adam, lr=0.01)")

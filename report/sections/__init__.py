@@ -26,6 +26,7 @@ entry point in the group "mkreport.sections". It may also hold:
     CONFIG = "[name] …"            its config table's defaults, as TOML with comments (and
                                    [profiles.<profile>.<name>] budgets); validated like [cnn]
     CHECKS = {"key": check}        optional: a key's bounds (report.sections.kit.whole, …)
+    RESOLVE = False                optional: its runs do not ask "which is best", so --resolve adds no seed
 
 and, beside it, `templates/sections/<name>.html` (else a default template shows its table, claims
 and figures). `mkreport new-section NAME` writes one that works.

@@ -22,6 +22,8 @@ ALSO_READS = ("cnn",)  # the CIFAR10 result, as context, when that section is bu
 NARROWED = "narrowed to"   # in the label of the size-matched LeNet5
 
 
+RESOLVE = False   # its LeNet5s serve CNN against RNN, not a "which is best" of their own: --resolve leaves them
+
 def runs(config: dict) -> list[RunSpec]:
     """LeNet5 (the [cnn] network; where [cnn] has network axes, the first value of each) on MNIST with the
     RNN section's budget and seeds, for a fair comparison; and, with size_matched, the same network

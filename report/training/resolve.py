@@ -34,8 +34,9 @@ class Resolved:
 
 
 def resolvable(ws, section) -> bool:
-    """A section with a grid of its own: two or more configurations of a training run."""
-    return len({spec.label for spec, _ in ws.planned([section])}) >= 2
+    """A section with a grid of its own (two or more configurations) whose report asks which is best:
+    a section whose runs serve another question says RESOLVE = False (compare's two LeNet5s)."""
+    return getattr(section.module, "RESOLVE", True) and len({spec.label for spec, _ in ws.planned([section])}) >= 2
 
 
 def seconds_per_run(configs, label: str) -> float:
