@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.conftest import copy_build, run_cli
+from tests.conftest import REPO, copy_build, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -339,6 +339,21 @@ def test_the_report_has_no_parenthesised_plurals(smoke_build):
 
     text = " ".join(page.extract_text() for page in PdfReader(smoke_build["output"] / "report.pdf").pages)
     assert "(s)" not in text and "(es)" not in text
+
+
+@pytest.mark.slow
+def test_every_page_of_a_draft_carries_the_draft_mark_and_a_full_report_none(smoke_build):
+    """Issue 36: a page printed from a smoke or quick build says it is a draft, not only the title page."""
+    import jinja2
+    from pypdf import PdfReader
+
+    pages = PdfReader(smoke_build["output"] / "report.pdf").pages
+    assert len(pages) > 3
+    assert all("Draft (smoke profile)" in page.extract_text() for page in pages)
+    source = (REPO / "templates" / "report.html").read_text()
+    head = source[:source.index("</head>")].replace('{% include "report.css" %}', "")
+    assert "@top-center" not in jinja2.Template(head).render(profile="full", title="t", build_keys="")
+    assert "@top-center" in jinja2.Template(head).render(profile="quick", title="t", build_keys="")
 
 
 @pytest.mark.slow

@@ -188,3 +188,13 @@ class _Lines:
 
     def isatty(self):
         return False
+
+
+def test_the_seed_count_says_where_resolve_added_seeds():
+    from report.stats.claims import count
+    from report.stats.summary import seed_count
+
+    records = [{"label": label, "seed": seed} for label, seeds in (("a", [0, 1, 1000, 1001]), ("b", [0, 1]))
+               for seed in seeds]
+    assert count(seed_count(records), "seed") == "2 seeds, up to 4 where --resolve added seeds"
+    assert count(seed_count(records[4:]), "seed") == "2 seeds"

@@ -45,12 +45,15 @@ def observation(text: str) -> Claim:
 
 
 def count(n: int, word: str) -> str:
-    """'1 seed', '3 seeds', '15 batches': the report never prints 'seed(s)'."""
+    """'1 seed', '3 seeds', '15 batches': the report never prints 'seed(s)'; '2 seeds, up to 4 where
+    --resolve added seeds' for a seed count with added seeds."""
+    most = getattr(n, "most", None)
+    extra = f", up to {most} where --resolve added seeds" if most is not None and most > n else ""
     if n == 1:
-        return f"1 {word}"
+        return f"1 {word}{extra}"
     last = word.split(" ")[-1]
     plural = last + "es" if last.endswith(("tch", "sh", "ss", "x")) else last + "s"   # batches, epochs
-    return f"{n:,} " + " ".join([*word.split(" ")[:-1], plural])
+    return f"{n:,} " + " ".join([*word.split(" ")[:-1], plural]) + extra
 
 
 def fmt_p(value: float) -> str:

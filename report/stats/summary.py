@@ -117,8 +117,25 @@ def best_seed_record(summary: ConfigSummary) -> dict:
     return max(summary.done, key=lambda r: r["metrics"][-1]["test_accuracy"])
 
 
-def seed_count(records: list[dict]) -> int:
-    return len({r["seed"] for r in records})
+class SeedCount(int):
+    """The configured seeds per configuration; `most`: with the seeds --resolve added to some."""
+
+    most: int
+
+    def __new__(cls, configured: int, most: int):
+        count = super().__new__(cls, configured)
+        count.most = most
+        return count
+
+
+def seed_count(records: list[dict]) -> SeedCount:
+    from .sequential import is_round_seed
+
+    configured = len({r["seed"] for r in records if not is_round_seed(r["seed"])})
+    per_config = {}
+    for r in records:
+        per_config[r["label"]] = per_config.get(r["label"], 0) + 1
+    return SeedCount(configured, max(per_config.values(), default=configured))
 
 
 def images_tested(records: list[dict], last: bool = True) -> int:
