@@ -11,4 +11,4 @@ CELLS = ("rnn", "lstm", "gru")
 # experiments/training.py). A key nothing reads would be hashed into the run's key and ignored.
 RUN_PARAMS = frozenset({"model", "optimizer", "momentum", "learning_rate", "epochs", "batch_size",
                         "samples_per_epoch", "test_samples", "curve_test_samples", "log_every_steps", "precision",
-                        "cell", "hidden_size", "input_shape", *NETWORK_KEYS})
+                        "cell", "hidden_size", "input_shape", "cpu_kernels", *NETWORK_KEYS})

@@ -258,10 +258,13 @@ def train_run(params: dict, seed: int, data: Dataset,
     """
 
 
+    from .kernels import check
+
     threads_in_force = use_threads(threads)
+    kernels = check(params)   # the kernels this process's TensorFlow uses, as the run's key says
     set_determinism(seed)
     with precision_policy(params.get("precision", "float32")):
-        return _fit(params, seed, data, on_epoch, threads_in_force, code)
+        return dict(_fit(params, seed, data, on_epoch, threads_in_force, code), cpu_kernels=kernels)
 
 
 def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int, code: str | None) -> dict:

@@ -161,7 +161,9 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
                               "analysis": analysis, "summary": {"unavailable": analysis.record["unavailable"]},
                               "figures": {}, "figures_key": None})
                 continue
-            summary = section.module.summarize(records, analysis, section.settings(ws.config))
+            # draft: a profile other than the assignment's budget (the sections say where it cannot rank)
+            summary = section.module.summarize(records, analysis, dict(section.settings(ws.config),
+                                                                       draft=ws.config["profile"] != "full"))
             if ws.claims and ws.claims.for_section(section.name):
                 summary = dict(summary, **checked_claims(ws.claims, section.name, records[section.name], summary))
         except USER_ERRORS as error:

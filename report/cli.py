@@ -240,6 +240,15 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
         output = _writable_output(output) if writes else _readable_output(output)
         ws = Workspace(config, output, data_dir, sections, download=download, settings=settings)
         ws.claims = _claims(settings, config, sections)
+        from .training.cpu_kernels import choose
+
+        from experiments.kernels import request
+
+        # before anything imports TensorFlow in this process: it reads the choice once, at import
+        ws.kernels = choose(config, measure=writes and download, say=lambda line: click.echo(line, err=True),
+                            output=output)
+        if writes and download:
+            request(ws.kernels)
         try:
             return command(ws, **kwargs)
         except NoResults as error:
@@ -459,9 +468,17 @@ def plan(ws, force, jobs, resolve):
         quiet = os.access(log.parent, os.W_OK)
     except OSError:
         quiet = False
+    from experiments.kernels import request
+
+    from .training.cpu_kernels import choose, describe as kernels_line
+
+    ws.kernels = choose(ws.config, measure=True, say=lambda line: click.echo(line, err=True), output=ws.store.output,
+                        keep=False)   # plan trains nothing: the folder's choice is made by its first build
+    request(ws.kernels)   # the speeds below are measured with the kernels the runs will use
     with native_stderr_to(log, quiet):
         plan = make_plan(ws, force=force, measure=True)
     say(describe(plan, Executor(jobs=jobs).workers(len(plan.to_train)), verbose=True))
+    say(kernels_line(ws.config, ws.kernels))
     if resolve:
         from .training.resolve import plan_lines
 

@@ -190,7 +190,7 @@ def _section_names(value):
 SCHEMA = {
     "report": {"title": _text, "author": _text, "course": _text, "date": _text,
                "notes_dir": _text, "templates_dir": _text, "claims_file": _text, "sections": _section_names,
-               "resolve": _budget, "max_seeds": _max_seeds},
+               "resolve": _budget, "max_seeds": _max_seeds, "cpu_kernels": _choice(("auto", "onednn", "eigen", "default"))},
     "data": {
         "cifar10": _choice(("course", "rgb")),
         "train_per_class": _whole(0),

@@ -78,6 +78,9 @@ def _span(records: list[dict]) -> float | None:
     return max(ends) - min(starts) if ends else None
 
 
+KERNEL_NAMES = {"onednn": "oneDNN", "eigen": "Eigen"}   # the CPU kernels a run's TensorFlow used
+
+
 def build(profile: str, section_records: dict[str, list[dict]], analysis_keys: dict[str, str],
           command_seconds: float | None = None) -> dict:
     """section_records: section → its current run records; analysis_keys: section → its analysis key;
@@ -91,7 +94,8 @@ def build(profile: str, section_records: dict[str, list[dict]], analysis_keys: d
     for name, records in section_records.items():
         summed = sum(r["wall_seconds"] for r in records)
         span = _span(records)
-        devices = sorted({r.get("device", "CPU") for r in records})
+        devices = sorted({r.get("device", "CPU") + (f" ({KERNEL_NAMES[r['cpu_kernels']]})" if r.get("cpu_kernels") else "")
+                          for r in records})
         precisions = sorted({r["params"].get("precision", "float32") for r in records})
         sections.append({"name": name, "runs": len(records), "wall": f"{summed:.1f} s",
                          "span": f"{span:.1f} s" if span is not None else "n/a",

@@ -51,6 +51,7 @@ class Workspace:
         self.store = Store(output)
         self.claims = None   # a claims_file.ClaimsFile to check against this build, set by the CLI
         self.resolve = None  # --resolve: its budget in seconds (inf: none), set by the CLI
+        self.kernels = None  # the CPU kernels the runs ask for ("onednn", "eigen"; None: TensorFlow's), set by the CLI
         self.sections = tuple(sections)
         self._by_name = {section.name: section for section in self.sections}
         self._datasets = {}
@@ -75,6 +76,10 @@ class Workspace:
 
         specs = with_rounds([spec for section in (self.sections if sections is None else sections)
                              for spec in section.runs(self.config)], self.store.output)
+        if self.kernels is not None:   # a parameter only where they are not TensorFlow's own: old keys hold
+            from dataclasses import replace
+
+            specs = [replace(spec, params={**spec.params, "cpu_kernels": self.kernels}) for spec in specs]
         for spec in specs:
             if spec.code:   # a user's section: its own builder reads its params
                 continue

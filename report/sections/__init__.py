@@ -15,7 +15,8 @@
 
 and its template `templates/sections/<name>.html`, which sees the summary as `d`, the figures'
 paths as `fig` and the section's number as `n`. `records` maps a section name to its current
-run records (its own and READS / ALSO_READS), `settings` is the section's config table,
+run records (its own and READS / ALSO_READS), `settings` is the section's config table (and `draft`:
+True on a profile other than full),
 `analysis` is an Analysis (record, arrays) or None, and `inputs` (results.workspace.AnalysisInputs)
 holds the records, a run's stored arrays and the datasets: all an analysis may read.
 

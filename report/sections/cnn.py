@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..stats.claims import Claim, fmt_interval, fmt_spread
-from ..stats.findings import accuracy_cell, optimizer_words, names, outcome, partly_learned, ranking, run_notes
+from ..stats.findings import (accuracy_cell, draft_claim, names, optimizer_words, outcome, partly_learned, ranking,
+                               run_notes, still_learning)
 from experiments.network import describe, network_of, non_default, widths_text
 
 from ..results.runs import (RunSpec, cifar10_dataset, cnn_input, format_rate, network_grid, optimizer_grid,
@@ -68,8 +69,9 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "configs": configs,
         "heatmap": {"table": table, "rows": optimizers, "columns": [f"lr={r:g}" for r in rates], "cells": cells},
         "rows": config_rows(configs),
-        "claims": grid_claims(configs, test_images, family="the CIFAR10 grid")
-                  + rate_claims(configs, words, chance_threshold(test_images)),
+        "claims": grid_claims(configs, test_images, family="the CIFAR10 grid", draft=settings.get("draft", False))
+                  + ([] if settings.get("draft") and still_learning(configs, chance_threshold(test_images))
+                     else rate_claims(configs, words, chance_threshold(test_images))),
         "networks": list(dict.fromkeys(describe(network_of(c.params)) for c in configs)),
         "images": images_words(params),
         "tables": {
@@ -94,12 +96,16 @@ def config_rows(configs) -> list[dict]:
             for s in configs]
 
 
-def grid_claims(configs, test_images: int, what: str = "configuration", family: str | None = None) -> list[Claim]:
+def grid_claims(configs, test_images: int, what: str = "configuration", family: str | None = None,
+                draft: bool = False) -> list[Claim]:
     """Which configurations could be the best (one family; seeds that never learned counted apart), and
-    which learned, in some seeds only, stayed at chance or collapsed."""
+    which learned, in some seeds only, stayed at chance or collapsed. draft: a draft profile's budget,
+    where curves that still rise make the ranking one of learning speed: said instead of a ranking."""
     threshold = chance_threshold(test_images)
-    best = ranking(configs, what, family, threshold)
-    return ([best] if best else []) + outcome_claims(configs, threshold, test_images, best)
+    rising = still_learning(configs, threshold) if draft else {}
+    best = None if rising else ranking(configs, what, family, threshold)
+    first = [draft_claim(configs, rising, what)] if rising else [best] if best else []
+    return first + outcome_claims(configs, threshold, test_images, best)
 
 
 def outcome_claims(configs, threshold: float, test_images: int, best: Claim | None = None) -> list[Claim]:

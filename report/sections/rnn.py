@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..stats.claims import Claim, fmt, fmt_interval
-from ..stats.findings import accuracy_cell, ranking, run_notes, seconds
+from ..stats.findings import accuracy_cell, draft_claim, ranking, run_notes, seconds, still_learning
 from ..stats.statistics import chance_threshold
 from ..results.runs import RunSpec, format_rate, optimizer_grid, optimizer_label, precision_label, seeded, with_precision
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
@@ -49,8 +49,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
                   "status": s.status,
                   "parameters": f"{parameters.get(s.label, 0):,}",
                   "train_time": seconds(s.total_train_seconds())} for s in configs],
-        "claims": [claim for claim in [ranking(configs, family="the RNN grid", threshold=threshold)] if claim]
-                  + cell_claims(configs, threshold),
+        "claims": grid_words(configs, threshold, settings.get("draft", False)),
         "tables": {
             "grid": {"columns": ["configuration", "cell", "hidden_size", "optimizer", "momentum", "learning_rate",
                                  *ACCURACY_COLUMNS, "parameters", "train_seconds_mean", "state"],
@@ -81,6 +80,16 @@ def _setting(config) -> tuple:
     """Everything but cell and hidden size that tells two configurations apart: the question's context."""
     params = config.params
     return (optimizer_label(params) if "optimizer" in params else "", params.get("learning_rate"))
+
+
+def grid_words(configs, threshold: float | None, draft: bool) -> list[Claim]:
+    """Which configuration is best and the cells and sizes compared; on a draft budget whose curves still
+    rise, that it is too small to rank them."""
+    rising = still_learning(configs, threshold) if draft else {}
+    if rising:
+        return [draft_claim(configs, rising)]
+    return [claim for claim in [ranking(configs, family="the RNN grid", threshold=threshold)] if claim] \
+        + cell_claims(configs, threshold)
 
 
 def cell_claims(configs, threshold: float | None = None) -> list[Claim]:

@@ -114,9 +114,10 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
         aside = _unranked_words(replace(result, unranked=never, learned={})) if never else ""
         if ranked:
             single = [label for label in finished if label not in ranked and label not in never]
-            why = (f"only {ranked[0]} has more than one{' learned' if threshold is not None else ''} seed "
-                   f"({names(single)} {'has' if len(single) == 1 else 'have'} a single finished seed), so nothing is "
-                   "ranked")
+            alone = (f" ({names(single)} {'has' if len(single) == 1 else 'have'} a single finished seed)"
+                     if single else "")
+            why = (f"only {ranked[0]} has more than one{' learned' if threshold is not None else ''} seed{alone}, "
+                   "so nothing is ranked")
         else:
             why = f"with a single seed per {what}, nothing separates it from the others: no ranking is claimed"
         return Claim(f"The {highest} final value, {fmt(mean)}, is that of {leader}; but {why}.{aside}", "one-seed",
@@ -181,6 +182,33 @@ def _rounds_words(sequence) -> str:
     return (f" More seeds went only where the question was open (--resolve): {sequence.rounds} "
             f"round{'s' if sequence.rounds != 1 else ''}, {sequence.added_runs} run{'s' if sequence.added_runs != 1 else ''} "
             f"(seeds: {names(grown)}); {STOPPED[sequence.stop_reason()]}.")
+
+
+def still_learning(configs, threshold: float | None = None) -> dict[str, float]:
+    """label → how much its mean test accuracy rose over the last evaluation interval, for each
+    configuration that learned and rose by more than the equivalence margin: its curve has not levelled."""
+    from .families import MARGIN
+
+    rising = {}
+    for config in configs:
+        _, mean, _ = config.curve("test_accuracy")
+        learned = threshold is None or (len(mean) and mean[-1] > threshold)
+        if len(mean) >= 2 and learned and mean[-1] - mean[-2] > MARGIN:
+            rising[config.label] = float(mean[-1] - mean[-2])
+    return rising
+
+
+def draft_claim(configs, rising: dict[str, float], what: str = "configuration") -> Claim:
+    """A draft's words where its budget is too small to rank: the curves still rise."""
+    from .families import MARGIN
+
+    steepest = sorted(rising, key=rising.get, reverse=True)
+    shown = names(f"{label} by {rising[label]:.3f}" for label in steepest[:4]) + (" …" if len(steepest) > 4 else "")
+    return Claim(f"Draft budget: too small to rank these {_plural(what, 2)}. The test accuracy of {len(rising)} of "
+                 f"{len(configs)} was still rising by more than {MARGIN} per evaluation at the end ({shown}), so "
+                 "an order at this budget is of how fast they learn, not of where they end; the full profile "
+                 "(mkreport all) ranks them.", "observation",
+                 {c.label: c.final_values() for c in configs}, verdict="draft budget", details={"rising": rising})
 
 
 def standing(label: str, best: Claim | None) -> str:

@@ -30,7 +30,7 @@ def architecture(params: dict) -> tuple:
 
     shape = tuple(repr(params.get(key)) for key in (*NETWORK_KEYS, "input_shape"))   # LeNet5's settings
     return (params["model"], params.get("cell"), params.get("hidden_size"), shape,
-            params["batch_size"], params["optimizer"], params.get("precision", "float32"))
+            params["batch_size"], params["optimizer"], params.get("precision", "float32"), params.get("cpu_kernels"))
 
 
 @dataclass

@@ -39,7 +39,11 @@ def train_on_ray(ws, todo, executor, progress):
     try:
         cpus = executor.cpus_per_run or THREADS_PER_RUN
         gpus = {"num_gpus": executor.gpus_per_run} if executor.gpus_per_run else {}
-        task = ray.remote(num_cpus=cpus, max_retries=0, **gpus)(train_with_data)
+        from experiments.kernels import ENV
+
+        # the CPU kernels this command chose reach a cluster's workers too (a local one inherits them)
+        kernels = {"runtime_env": {"env_vars": {ENV: os.environ[ENV]}}} if ENV in os.environ else {}
+        task = ray.remote(num_cpus=cpus, max_retries=0, **gpus, **kernels)(train_with_data)
         datasets = {(name, code): ray.put(ws.dataset(name, code)) for name, code in {(spec.dataset, spec.code) for spec, _ in todo}}
         # every run trains with THREADS_PER_RUN threads, as its key says; --cpus-per-run only reserves CPUs
         pending = {task.remote(spec, datasets[(spec.dataset, spec.code)], THREADS_PER_RUN): (spec, key) for spec, key in todo}
