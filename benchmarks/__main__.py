@@ -3,6 +3,7 @@
     python -m benchmarks [--data-dir DIR] [--save]
     python -m benchmarks --precision [--data-dir DIR] [--seeds 3]
     python -m benchmarks --profiles smoke quick [full] [--data-dir DIR] [--save]
+    python -m benchmarks --kernels
 
 --save also writes the table to benchmarks/last_run.md with the machine it ran on.
 --precision trains the LeNet5 grid's best configuration (full budget) and one RNN configuration in
@@ -114,6 +115,28 @@ def precision_benchmark(cifar, mnist, seeds: int) -> str:
     return "\n".join(lines)
 
 
+def kernels_benchmark() -> str:
+    """Samples/s of LeNet5 (Adam, batch 64, one thread) with each CPU kernel set, each in a fresh process,
+    its fraction of that process's one-thread fp32 matmul peak, and what `[report] cpu_kernels = "auto"` takes."""
+    from experiments.kernels import KERNELS, measure_both
+    from report.training.cpu_kernels import NAMES, pick
+
+    found = measure_both(peak=True)
+    chosen = pick(found) or found["default"]
+    per_sample = forward_flops({"model": "lenet5"}) * TRAINING_FACTOR
+    lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; TensorFlow's own choice: "
+             f"{NAMES[found['default']]}", "", "| model | kernels | samples/s | GFLOP/s | fraction of the fp32 matmul peak | chosen |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for kernels in KERNELS:
+        if not found.get(kernels):
+            continue
+        gflops = found[kernels] * per_sample / 1e9
+        lines.append(f"| LeNet5 | {NAMES[kernels]} | {found[kernels]:,.0f} | {gflops:.1f} | "
+                     f"{gflops / found[f'{kernels}_peak']:.2f} (of {found[f'{kernels}_peak']:.0f}) | "
+                     f"{'yes' if kernels == chosen else ''} |")
+    return "\n".join(lines)
+
+
 LEFT = re.compile(r"≈(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)? left")
 
 
@@ -167,11 +190,16 @@ def main() -> None:
     parser.add_argument("--precision", action="store_true", help="float32 against bfloat16 (see above)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--profiles", nargs="+", choices=("smoke", "quick", "full"), help="time cold builds (see above)")
+    parser.add_argument("--kernels", action="store_true",
+                        help="LeNet5 with oneDNN's and with Eigen's CPU kernels, and which `auto` chooses")
     parser.add_argument("--statistics", action="store_true",
                         help="simulated grids through the report's statistics (benchmarks/statistics.py)")
     parser.add_argument("--json", action="store_true", help="with --statistics: a JSON list")
     parser.add_argument("--grids", type=int, default=1000, help="with --statistics: grids per scenario")
     args = parser.parse_args()
+    if args.kernels:
+        print(kernels_benchmark())
+        return
     if args.statistics:
         from .statistics import main as statistics_main
 

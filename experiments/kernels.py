@@ -29,20 +29,25 @@ def request(kernels: str | None) -> None:
         os.environ[ENV] = "1" if kernels == "onednn" else "0"
 
 
-def in_force() -> str:
-    """The kernels TensorFlow uses in this process (imports TensorFlow)."""
+def in_force() -> str | None:
+    """The kernels TensorFlow uses in this process (imports TensorFlow); None where this TensorFlow
+    does not say (its private helper moved)."""
     import tensorflow  # noqa: F401
-    from tensorflow.python.util import _pywrap_util_port
 
-    return "onednn" if _pywrap_util_port.IsMklEnabled() else "eigen"
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        return "onednn" if _pywrap_util_port.IsMklEnabled() else "eigen"
+    except (ImportError, AttributeError):
+        return None
 
 
-def check(params: dict) -> str:
+def check(params: dict) -> str | None:
     """The kernels in force; an error where the run's params name others (TensorFlow was imported in
     this process before the kernels were chosen: a notebook, or a script that imported it first)."""
     kernels = in_force()
     wanted = params.get("cpu_kernels")
-    if wanted is not None and wanted != kernels:
+    if wanted is not None and kernels is not None and wanted != kernels:
         raise RuntimeError(f"this run is for TensorFlow's {wanted} CPU kernels, but TensorFlow in this process "
                            f"runs with {kernels} ({ENV} is read once, when TensorFlow is imported, and it was "
                            f"imported before mkreport set it): train in worker processes (--jobs 2), or set "
@@ -72,16 +77,18 @@ def lenet5_speed(batches: int = BATCHES) -> float:
     return 64 * batches / (time.perf_counter() - started)
 
 
-def measure_both() -> dict:
+def measure_both(peak: bool = False) -> dict:
     """TensorFlow's own choice on this machine and LeNet5's speed with each kernel set, each in a fresh
-    process: {"default": "eigen", "onednn": 607.0, "eigen": 345.0}."""
+    process: {"default": "eigen", "onednn": 607.0, "eigen": 345.0}; peak: also each one's one-thread fp32
+    matmul GFLOP/s ("onednn_peak", …)."""
     found = {}
     for name, value in (("default", None), ("onednn", "1"), ("eigen", "0")):
         env = {k: v for k, v in os.environ.items() if k != ENV}
         env["TF_CPP_MIN_LOG_LEVEL"] = "3"
         if value is not None:
             env[ENV] = value
-        args = [sys.executable, "-m", "experiments.kernels"] + (["--no-timing"] if value is None else [])
+        args = [sys.executable, "-m", "experiments.kernels"] + (["--no-timing"] if value is None else
+                                                                ["--peak"] if peak else [])
         done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"measuring TensorFlow's {name} kernels failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -90,10 +97,30 @@ def measure_both() -> dict:
             found["default"] = measured["kernels"]
         elif measured["kernels"] == name:     # a platform without oneDNN stays on Eigen: not a choice
             found[name] = measured["samples_per_second"]
+            if peak:
+                found[f"{name}_peak"] = measured["peak_gflops"]
     return found
+
+
+def matmul_peak_gflops(size: int = 1024, repeats: int = 10) -> float:
+    """One thread's fp32 matrix-product speed with these kernels: what a fraction of the peak is of."""
+    import tensorflow as tf
+
+    from .training import THREADS_PER_RUN, use_threads
+
+    use_threads(THREADS_PER_RUN)
+    a, b = tf.random.normal((size, size)), tf.random.normal((size, size))
+    tf.linalg.matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        tf.linalg.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2 * size ** 3 / best / 1e9
 
 
 if __name__ == "__main__":
     kernels = in_force()
     speed = None if "--no-timing" in sys.argv else lenet5_speed()
-    print(json.dumps({"kernels": kernels, "samples_per_second": speed}))
+    peak = matmul_peak_gflops() if "--peak" in sys.argv else None
+    print(json.dumps({"kernels": kernels, "samples_per_second": speed, "peak_gflops": peak}))

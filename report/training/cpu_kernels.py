@@ -101,6 +101,6 @@ def describe(config: dict, kernels: str | None) -> str:
         return "CPU kernels: TensorFlow's own choice" + (" (the smoke profile does not measure)"
                                                            if setting == "auto" and config["profile"] == "smoke" else "")
     speeds = ", ".join(f"{NAMES[k]} {found[k]:.0f}" for k in KERNELS if found.get(k))
-    chosen = kernels or found["default"]
-    return (f"CPU kernels: {NAMES[chosen]} (measured on this machine, LeNet5 samples/s: {speeds}; "
-            f"TensorFlow's own choice here: {NAMES[found['default']]})")
+    chosen = NAMES.get(kernels or found.get("default"), "TensorFlow's own choice")
+    return (f"CPU kernels: {chosen} (measured on this machine, LeNet5 samples/s: {speeds}; "
+            f"TensorFlow's own choice here: {NAMES.get(found.get('default'), 'not known')})")
