@@ -162,8 +162,9 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
                               "figures": {}, "figures_key": None})
                 continue
             # draft: a profile other than the assignment's budget (the sections say where it cannot rank)
-            summary = section.module.summarize(records, analysis, dict(section.settings(ws.config),
-                                                                       draft=ws.config["profile"] != "full"))
+            summary = section.call("summarize", records, analysis, dict(section.settings(ws.config),
+                                                                        draft=ws.config["profile"] != "full"),
+                                   logs=ws.store.output)
             if ws.claims and ws.claims.for_section(section.name):
                 summary = dict(summary, **checked_claims(ws.claims, section.name, records[section.name], summary))
         except USER_ERRORS as error:
@@ -174,7 +175,13 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
         key = figures_key(ws, section, records, analysis)
         figures = cached_figures(ws, section.name, key)
         if figures is None:
-            figures = section.module.figures(summary)
+            try:
+                figures = section.call("figures", summary, logs=ws.store.output)
+            except USER_ERRORS as error:
+                if strict:
+                    raise
+                missing[section.name] = error
+                continue
         parts.append({"name": section.name, "title": section.title, "section": section, "records": records,
                       "analysis": analysis, "summary": summary, "figures": figures, "figures_key": key})
     return parts, missing

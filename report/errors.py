@@ -28,6 +28,23 @@ class Unavailable(MkreportError):
     stored as this sentence and the section is rendered saying it, instead of failing the build."""
 
 
+class UserCodeError(MkreportError):
+    """An exception from a function of a section of the user's own (runs, analyse, summarize, figures):
+    the user's to fix, so one line naming the section, the function and the exception, exit 1, with the
+    traceback in OUTPUT/logs/section-<name>.log where the output folder is known."""
+
+    def __init__(self, section: str, function: str, source, error: BaseException, log=None):
+        import traceback
+
+        self.section, self.function, self.log = section, function, log
+        self.traceback = "".join(traceback.format_exception(error))
+        where = f" ({source})" if source else ""
+        super().__init__(f"section {section}: your {function}(){where} raised {type(error).__name__}: {error}")
+
+    def __str__(self) -> str:
+        return super().__str__() + (f"; its traceback: {self.log}" if self.log else "")
+
+
 class Interrupted(MkreportError):
     """Ctrl-C: what finished is kept; exit status 130 like any interrupted shell command."""
 
@@ -37,4 +54,5 @@ class Interrupted(MkreportError):
 # What a user can cause and fix: shown as one line, never as a traceback.
 USER_ERRORS = (MkreportError, DataError)
 
-__all__ = ["MkreportError", "ConfigError", "NoResults", "Unavailable", "Interrupted", "DataError", "USER_ERRORS"]
+__all__ = ["MkreportError", "ConfigError", "NoResults", "Unavailable", "UserCodeError", "Interrupted", "DataError",
+           "USER_ERRORS"]

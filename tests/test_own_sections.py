@@ -347,3 +347,47 @@ def test_notes_init_with_the_config_writes_a_note_for_a_sections_own_too(tmp_pat
     result = run_cli("notes", "--init", "--config", "mkreport.toml", cwd=folder)
     assert result.returncode == 0, result.stderr
     assert (folder / "notes" / "tiny.md").is_file() and (folder / "notes" / "cnn.md").is_file()
+
+
+def test_an_exception_in_a_sections_own_function_is_the_users_one_line_with_the_traceback_in_logs(tmp_path):
+    """Issue 38: never "internal error" for the user's code; mkreport's own errors and sections pass as they are."""
+    import types
+
+    from report.errors import MkreportError, UserCodeError
+    from report.sections import Section
+
+    source = tmp_path / "mine.py"
+    source.write_text("")
+    module = types.ModuleType("mine")
+    module.__file__ = str(source)
+    module.figures = lambda summary: summary["curves"]
+    module.summarize = lambda records, analysis, settings: (_ for _ in ()).throw(MkreportError("said by mkreport"))
+    own = Section("mine", module, own=True)
+    with pytest.raises(UserCodeError) as raised:
+        own.call("figures", {}, logs=tmp_path / "output")
+    log = tmp_path / "output" / "logs" / "section-mine.log"
+    assert str(raised.value) == f"section mine: your figures() (mine.py) raised KeyError: 'curves'; its traceback: {log}"
+    assert raised.value.exit_code == 1 and "Traceback" in log.read_text() and "KeyError" in log.read_text()
+    with pytest.raises(MkreportError, match="^said by mkreport$"):
+        own.call("summarize", {}, None, {})
+    with pytest.raises(KeyError):   # a section of mkreport's: a bug of mkreport's, not the user's
+        Section("mine", module).call("figures", {})
+
+
+def test_a_sections_runs_that_raises_is_one_line_exit_1_never_internal_error(tmp_path):
+    source = TINY.replace('    table = config["{name}"]\n', '    table = config["{name}"]\n    1 / 0\n')
+    folder = student_folder(tmp_path, source=source, sections=["tiny"])
+    result = run_cli("status", "--config", folder / "mkreport.toml", "--output", tmp_path / "out")
+    assert result.returncode == 1 and "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert "section tiny: your runs() (tiny.py) raised ZeroDivisionError: division by zero" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "ZeroDivisionError" in (tmp_path / "out" / "logs" / "section-tiny.log").read_text()
+
+
+def test_a_budget_key_missing_from_a_sections_table_is_a_config_error_and_an_empty_grid_says_nothing():
+    from report.errors import ConfigError
+    from report.sections import kit
+
+    with pytest.raises(ConfigError, match="lacks the budget keys batch_size, samples_per_epoch"):
+        kit.train_params({"epochs": 1}, model="build_model")
+    assert kit.summary([])["claims"] == [] and kit.summary([])["rows"] == []

@@ -75,7 +75,7 @@ class Workspace:
         from .rounds import with_rounds
 
         specs = with_rounds([spec for section in (self.sections if sections is None else sections)
-                             for spec in section.runs(self.config)], self.store.output)
+                             for spec in section.runs(self.config, logs=self.store.output)], self.store.output)
         if self.kernels is not None:   # a parameter only where they are not TensorFlow's own: old keys hold
             from dataclasses import replace
 
@@ -140,7 +140,7 @@ class Workspace:
             inputs = AnalysisInputs(records, lambda name, record: self.store.load_arrays(self.store.load(name, record["key"])),
                                     self.dataset)
             try:
-                record, arrays = section.module.analyse(inputs, section.settings(self.config))
+                record, arrays = section.call("analyse", inputs, section.settings(self.config), logs=self.store.output)
             except Unavailable as why:  # stored like a result: the section says it, render finds it
                 record, arrays = {"unavailable": str(why)}, {}
         self.store.save(section.name, key, dict(record, state=DONE), arrays)

@@ -74,10 +74,36 @@ class Section:
     def has_analysis(self) -> bool:
         return hasattr(self.module, "analyse")
 
-    def runs(self, config: dict) -> list:
+    def call(self, function: str, *args, logs: Path | None = None):
+        """The module's function; an exception from a section of the user's own is a UserCodeError
+        (mkreport's own errors, and any from mkreport's sections, pass as they are), its traceback
+        written to logs/section-<name>.log in the output folder `logs` where given."""
+        from ..errors import USER_ERRORS, UserCodeError
+
+        try:
+            return getattr(self.module, function)(*args)
+        except USER_ERRORS:
+            raise
+        except Exception as error:
+            if not self.own:
+                raise
+            log = None
+            if logs is not None:
+                from ..training.logs import FOLDER
+
+                log = Path(logs) / FOLDER / f"section-{self.name}.log"
+                failure = UserCodeError(self.name, function, self.source and self.source.name, error)
+                try:
+                    log.parent.mkdir(parents=True, exist_ok=True)
+                    log.write_text(failure.traceback, encoding="utf-8")
+                except OSError:
+                    log = None
+            raise UserCodeError(self.name, function, self.source and self.source.name, error, log) from error
+
+    def runs(self, config: dict, logs: Path | None = None) -> list:
         from dataclasses import replace
 
-        specs = self.module.runs(config)
+        specs = self.call("runs", config, logs=logs)
         if not self.source:
             return specs
         # a run of the user's own section names the module it was planned by: its model builder and data

@@ -35,7 +35,10 @@ def train_params(table: dict, **params) -> dict:
     precision where it has them)."""
     missing = [key for key in BUDGET if key not in table]
     if missing:
-        raise KeyError(f"the config table lacks the budget keys {', '.join(missing)}")
+        from ..errors import ConfigError
+
+        raise ConfigError(f"kit.train_params: the config table lacks the budget keys {', '.join(missing)} (add them "
+                          "to the section's CONFIG table, as `mkreport new-section` writes it)")
     budget = {key: table[key] for key in BUDGET}
     budget["curve_test_samples"] = table.get("curve_test_samples", table["test_samples"])
     return {**params, **budget, **with_precision(table.get("precision", "float32"))}
@@ -55,6 +58,8 @@ def claims(records: list[dict], what: str = "configuration", family: str | None 
     resolved" where seed noise cannot decide (docs/statistics.md)."""
     from .cnn import grid_claims
 
+    if not records:
+        return []   # a section with no runs (its grid is empty): nothing to say
     return grid_claims(by_config(records), images_tested(records), what, family or f"the {what}s of this section")
 
 
