@@ -2,6 +2,9 @@
 from experiments.errors import DataError
 
 
+LOGS = "logs"   # the output folder's log files (TensorFlow's lines, runs', a section's traceback)
+
+
 class MkreportError(Exception):
     """A failure while running: exit status 1."""
 

@@ -285,3 +285,27 @@ def test_mkreport_claims_bad_input_is_one_line_and_exit_2(tmp_path, rows, header
     result = run_cli("claims", _table(tmp_path, rows, header))
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def _two_epoch_records(grid, rise):
+    records = cnn_records(grid)
+    for record in records:
+        last = record["metrics"][0]
+        record["metrics"] = [dict(last, epoch=1, test_accuracy=last["test_accuracy"] - rise), dict(last, epoch=2)]
+    return records
+
+
+def test_a_draft_whose_curves_still_rise_says_it_is_too_small_to_rank_and_only_then():
+    """Issue 36: the quick profile ranked how fast configurations learn (basic RNN above LSTM and GRU)."""
+    from report.sections import cnn
+
+    grid = {("adam", 1e-3): ADAM, ("adam", 1e-4): [0.41, 0.43, 0.42], ("sgd", 1e-2): [0.25, 0.26, 0.24]}
+    rising = cnn.summarize({"cnn": _two_epoch_records(grid, 0.05)}, None, {"draft": True})["claims"]
+    draft = first(rising, "observation")
+    assert draft.verdict == "draft budget" and draft.text.startswith("Draft budget: too small to rank these configurations.")
+    assert "The test accuracy of 3 of 3 was still rising by more than 0.01" in draft.text
+    assert not any(c.kind in ("best", "not-resolved", "within-margin") for c in rising)
+    level = cnn.summarize({"cnn": _two_epoch_records(grid, 0.005)}, None, {"draft": True})["claims"]
+    assert first(level, "best").text.startswith("The best configuration is adam, lr=0.001")   # curves level: ranked
+    full = cnn.summarize({"cnn": _two_epoch_records(grid, 0.05)}, None, {})["claims"]
+    assert first(full, "best") and not any(c.verdict == "draft budget" for c in full)      # not a draft: ranked

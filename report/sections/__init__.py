@@ -16,7 +16,7 @@
 and its template `templates/sections/<name>.html`, which sees the summary as `d`, the figures'
 paths as `fig` and the section's number as `n`. `records` maps a section name to its current
 run records (its own and READS / ALSO_READS), `settings` is the section's config table (and `draft`:
-True on a profile other than full),
+True on the quick profile, a draft of the results),
 `analysis` is an Analysis (record, arrays) or None, and `inputs` (results.workspace.AnalysisInputs)
 holds the records, a run's stored arrays and the datasets: all an analysis may read.
 
@@ -89,9 +89,9 @@ class Section:
                 raise
             log = None
             if logs is not None:
-                from ..training.logs import FOLDER
+                from ..errors import LOGS
 
-                log = Path(logs) / FOLDER / f"section-{self.name}.log"
+                log = Path(logs) / LOGS / f"section-{self.name}.log"
                 failure = UserCodeError(self.name, function, self.source and self.source.name, error)
                 try:
                     log.parent.mkdir(parents=True, exist_ok=True)

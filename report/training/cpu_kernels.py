@@ -19,18 +19,21 @@ NAMES = {"onednn": "oneDNN", "eigen": "Eigen"}
 
 
 def _cache_path():
+    """Per machine (as plan.py's speed cache) and TensorFlow version."""
+    import os
+    import platform
     from importlib import metadata
 
     from experiments.data import cache_dir
 
-    from ..output.provenance import cpu_name
     from ..results.store import make_key
 
     try:
         version = metadata.version("tensorflow")
     except metadata.PackageNotFoundError:
         version = "?"
-    return cache_dir() / "speed" / f"cpu-kernels-{make_key('kernels', cpu_name(), version)[:16]}.json"
+    key = make_key("kernels", platform.processor(), platform.machine(), os.cpu_count(), version)
+    return cache_dir() / "speed" / f"cpu-kernels-{key[:16]}.json"
 
 
 def measured(measure: bool = False, say=None) -> dict | None:

@@ -14,7 +14,9 @@ import re
 import sys
 from pathlib import Path
 
-FOLDER = "logs"
+from ..errors import LOGS
+
+FOLDER = LOGS
 
 
 def run_log(output: Path, run_id: str) -> Path:
