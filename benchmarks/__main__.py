@@ -30,23 +30,10 @@ from pathlib import Path
 from report.output.provenance import cpu_name
 
 from experiments.flops import TRAINING_FACTOR, forward_flops, rnn_forward_flops
+from experiments.kernels import matmul_peak_gflops
 
 EPOCHS = 3           # the first epoch includes tracing; the rest are timed
 SAMPLES = 1536
-
-
-def matmul_peak_gflops(size: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
-    import tensorflow as tf
-
-    a = tf.random.normal((size, size), dtype=dtype)
-    b = tf.random.normal((size, size), dtype=dtype)
-    tf.linalg.matmul(a, b).numpy()
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        tf.linalg.matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - started)
-    return 2 * size ** 3 / best / 1e9
 
 
 def mkreport_throughput(params: dict, data, precision: str = "float32") -> float:
@@ -230,10 +217,10 @@ def main() -> None:
     from report.config import native_bfloat16
 
     bf16 = native_bfloat16()  # elsewhere bfloat16 is emulated (slow) and builds refuse it
-    peak = matmul_peak_gflops()
+    peak = matmul_peak_gflops(size=2048)
     rows = [("fp32 matmul peak (2048²)", "", "", "", "", f"{peak:.1f}", "", "1.00")]
     if bf16:
-        bf16_peak = matmul_peak_gflops(dtype="bfloat16")
+        bf16_peak = matmul_peak_gflops(size=2048, dtype="bfloat16")
         rows.append(("bf16 matmul peak (2048²)", "", "", "", "", f"{bf16_peak:.1f}", "", f"{bf16_peak / peak:.2f}"))
     models = [("LeNet5, CIFAR10, batch 64", {"model": "lenet5", "optimizer": "adam", "learning_rate": 1e-3,
                                                "batch_size": 64}, cifar, forward_flops({"model": "lenet5"}))]

@@ -102,14 +102,15 @@ def measure_both(peak: bool = False) -> dict:
     return found
 
 
-def matmul_peak_gflops(size: int = 1024, repeats: int = 10) -> float:
-    """One thread's fp32 matrix-product speed with these kernels: what a fraction of the peak is of."""
+def matmul_peak_gflops(size: int = 1024, repeats: int = 10, dtype: str = "float32") -> float:
+    """One thread's matrix-product speed with these kernels (GFLOP/s): what a fraction of the peak is of.
+    The benchmarks use it too (with bfloat16 for --precision)."""
     import tensorflow as tf
 
     from .training import THREADS_PER_RUN, use_threads
 
     use_threads(THREADS_PER_RUN)
-    a, b = tf.random.normal((size, size)), tf.random.normal((size, size))
+    a, b = tf.random.normal((size, size), dtype=dtype), tf.random.normal((size, size), dtype=dtype)
     tf.linalg.matmul(a, b).numpy()
     best = float("inf")
     for _ in range(repeats):
@@ -117,7 +118,6 @@ def matmul_peak_gflops(size: int = 1024, repeats: int = 10) -> float:
         tf.linalg.matmul(a, b).numpy()
         best = min(best, time.perf_counter() - started)
     return 2 * size ** 3 / best / 1e9
-
 
 if __name__ == "__main__":
     kernels = in_force()
