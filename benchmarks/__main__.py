@@ -103,24 +103,30 @@ def precision_benchmark(cifar, mnist, seeds: int) -> str:
 
 
 def kernels_benchmark() -> str:
-    """Samples/s of LeNet5 (Adam, batch 64, one thread) with each CPU kernel set, each in a fresh process,
-    its fraction of that process's one-thread fp32 matmul peak, and what `[report] cpu_kernels = "auto"` takes."""
-    from experiments.kernels import KERNELS, measure_both
+    """Samples/s of each model kind (LeNet5 at batch 64, each RNN cell at 128 units and batch 128; Adam,
+    one thread) with each CPU kernel set, each set in a fresh process, the fraction of that process's
+    one-thread fp32 matmul peak, and what `[report] cpu_kernels = "auto"` takes (one set per build)."""
+    from experiments.kernels import KERNELS, MODELS, measure_both
     from report.training.cpu_kernels import NAMES, pick
 
-    found = measure_both(peak=True)
+    others = tuple(name for name in MODELS if name != "lenet5")
+    found = measure_both(peak=True, models=others)
     chosen = pick(found) or found["default"]
-    per_sample = forward_flops({"model": "lenet5"}) * TRAINING_FACTOR
     lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; TensorFlow's own choice: "
-             f"{NAMES[found['default']]}", "", "| model | kernels | samples/s | GFLOP/s | fraction of the fp32 matmul peak | chosen |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    for kernels in KERNELS:
-        if not found.get(kernels):
-            continue
-        gflops = found[kernels] * per_sample / 1e9
-        lines.append(f"| LeNet5 | {NAMES[kernels]} | {found[kernels]:,.0f} | {gflops:.1f} | "
-                     f"{gflops / found[f'{kernels}_peak']:.2f} (of {found[f'{kernels}_peak']:.0f}) | "
-                     f"{'yes' if kernels == chosen else ''} |")
+             f"{NAMES[found['default']]}", "", "| model | kernels | samples/s | GFLOP/s | fraction of the fp32 matmul peak | "
+             "speed against the other kernels | chosen |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for model, (params, _batch) in MODELS.items():
+        per_sample = forward_flops(params) * TRAINING_FACTOR
+        speeds = {k: found.get(k if model == "lenet5" else f"{k}:{model}") for k in KERNELS}
+        for kernels in KERNELS:
+            if not speeds[kernels]:
+                continue
+            other = speeds["eigen" if kernels == "onednn" else "onednn"]
+            gflops = speeds[kernels] * per_sample / 1e9
+            lines.append(f"| {'LeNet5' if model == 'lenet5' else f'{model.upper()} 128'} | {NAMES[kernels]} | "
+                         f"{speeds[kernels]:,.0f} | {gflops:.1f} | {gflops / found[f'{kernels}_peak']:.2f} "
+                         f"(of {found[f'{kernels}_peak']:.0f}) | {f'{speeds[kernels] / other:.2f}×' if other else ''} | "
+                         f"{'yes' if kernels == chosen else ''} |")
     return "\n".join(lines)
 
 

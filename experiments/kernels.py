@@ -55,8 +55,16 @@ def check(params: dict) -> str | None:
     return kernels
 
 
-def lenet5_speed(batches: int = BATCHES) -> float:
-    """Samples per second of the default LeNet5 (Adam, batch 64, one thread) on random images."""
+# The model kinds of mkreport's sections, as measured: LeNet5 (batch 64) and each RNN cell at 128 units
+# (batch 128), the batch sizes of the default config.
+MODELS = {"lenet5": ({"model": "lenet5", "optimizer": "adam"}, 64),
+          "rnn": ({"model": "rnn", "cell": "rnn", "hidden_size": 128}, 128),
+          "lstm": ({"model": "rnn", "cell": "lstm", "hidden_size": 128}, 128),
+          "gru": ({"model": "rnn", "cell": "gru", "hidden_size": 128}, 128)}
+
+
+def model_speed(name: str = "lenet5", batches: int = BATCHES) -> float:
+    """Samples per second of one of MODELS (Adam, one thread) trained on random inputs."""
     import numpy as np
 
     from .models import build_model, make_optimizer
@@ -65,22 +73,28 @@ def lenet5_speed(batches: int = BATCHES) -> float:
     use_threads(THREADS_PER_RUN)
     import keras
 
-    model = build_model({"model": "lenet5", "optimizer": "adam"})
+    params, batch = MODELS[name]
+    model = build_model(params)
     model.compile(optimizer=make_optimizer("adam", 1e-3, 0.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     rng = np.random.default_rng(0)
-    x = rng.random((64 * batches, 28, 28, 1), dtype=np.float32)
-    y = rng.integers(0, 10, 64 * batches)
-    model.fit(x[:64 * 5], y[:64 * 5], batch_size=64, epochs=1, verbose=0)   # tracing, not timed
+    x = rng.random((batch * batches,) + tuple(model.input_shape[1:]), dtype=np.float32)
+    y = rng.integers(0, 10, batch * batches)
+    model.fit(x[:batch * 5], y[:batch * 5], batch_size=batch, epochs=1, verbose=0)   # tracing, not timed
     started = time.perf_counter()
-    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-    return 64 * batches / (time.perf_counter() - started)
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    return batch * batches / (time.perf_counter() - started)
 
 
-def measure_both(peak: bool = False) -> dict:
+def lenet5_speed(batches: int = BATCHES) -> float:
+    """Samples per second of the default LeNet5 (Adam, batch 64, one thread) on random images."""
+    return model_speed("lenet5", batches)
+
+
+def measure_both(peak: bool = False, models: tuple = ()) -> dict:
     """TensorFlow's own choice on this machine and LeNet5's speed with each kernel set, each in a fresh
     process: {"default": "eigen", "onednn": 607.0, "eigen": 345.0}; peak: also each one's one-thread fp32
-    matmul GFLOP/s ("onednn_peak", …)."""
+    matmul GFLOP/s ("onednn_peak", …); models (names in MODELS): also theirs ("onednn:gru", …)."""
     found = {}
     for name, value in (("default", None), ("onednn", "1"), ("eigen", "0")):
         env = {k: v for k, v in os.environ.items() if k != ENV}
@@ -88,8 +102,8 @@ def measure_both(peak: bool = False) -> dict:
         if value is not None:
             env[ENV] = value
         args = [sys.executable, "-m", "experiments.kernels"] + (["--no-timing"] if value is None else
-                                                                ["--peak"] if peak else [])
-        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+                                                                (["--peak"] if peak else []) + list(models))
+        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900)
         if done.returncode != 0:
             raise RuntimeError(f"measuring TensorFlow's {name} kernels failed: {done.stderr.strip().splitlines()[-1:]}")
         measured = json.loads(done.stdout.strip().splitlines()[-1])
@@ -99,6 +113,8 @@ def measure_both(peak: bool = False) -> dict:
             found[name] = measured["samples_per_second"]
             if peak:
                 found[f"{name}_peak"] = measured["peak_gflops"]
+            for model, speed in measured.get("models", {}).items():
+                found[f"{name}:{model}"] = speed
     return found
 
 
@@ -123,4 +139,5 @@ if __name__ == "__main__":
     kernels = in_force()
     speed = None if "--no-timing" in sys.argv else lenet5_speed()
     peak = matmul_peak_gflops() if "--peak" in sys.argv else None
-    print(json.dumps({"kernels": kernels, "samples_per_second": speed, "peak_gflops": peak}))
+    others = {name: model_speed(name) for name in sys.argv[1:] if name in MODELS and name != "lenet5"}
+    print(json.dumps({"kernels": kernels, "samples_per_second": speed, "peak_gflops": peak, "models": others}))

@@ -309,3 +309,35 @@ def test_a_draft_whose_curves_still_rise_says_it_is_too_small_to_rank_and_only_t
     assert first(level, "best").text.startswith("The best configuration is adam, lr=0.001")   # curves level: ranked
     full = cnn.summarize({"cnn": _two_epoch_records(grid, 0.05)}, None, {})["claims"]
     assert first(full, "best") and not any(c.verdict == "draft budget" for c in full)      # not a draft: ranked
+
+
+def _compare_records(rise):
+    """A LeNet5 on MNIST and two RNN configurations, two evaluations each; the RNNs' last rose by `rise`."""
+    def runs(label, params, finals, rise):
+        return [{"label": label, "seed": seed, "state": "done", "error": None, "parameters": 1000,
+                 "params": {"optimizer": "adam", "learning_rate": 1e-3, "epochs": 2, "samples_per_epoch": 100,
+                            "batch_size": 10, **params},
+                 "metrics": [{"epoch": epoch, "test_accuracy": acc - (rise if epoch == 1 else 0),
+                              "train_accuracy": acc, "train_loss": 1.0, "train_seconds": 1.0, "eval_seconds": 0.1,
+                              "test_images": 1000} for epoch in (1, 2)]}
+                for seed, acc in enumerate(finals)]
+    return {"compare": runs("lenet5, adam, lr=0.001", {"model": "lenet5"}, [0.99, 0.989], 0.0),
+            "rnn": runs("rnn, 256 units", {"model": "rnn", "cell": "rnn", "hidden_size": 256}, [0.84, 0.83], rise)
+            + runs("lstm, 256 units", {"model": "rnn", "cell": "lstm", "hidden_size": 256}, [0.80, 0.81], rise)}
+
+
+def test_a_draft_that_cannot_rank_the_rnns_does_not_call_its_top_rnn_the_best():
+    """Issue 36: the quick profile's comparison named the basic RNN "the best RNN" (the full build: an LSTM)."""
+    from report.sections import compare
+
+    settings = {"accuracy_thresholds": [0.95], "size_matched": False}
+    draft = compare.summarize(_compare_records(0.1), None, {**settings, "draft": True})
+    assert draft["role"] == "top RNN of this draft"
+    assert draft["claims"][0].text.startswith("The RNN set beside LeNet5 is rnn, 256 units, the highest mean of the "
+                                              "RNN grid at this draft budget, which is too small to rank that grid")
+    assert not any("best RNN" in c.text for c in draft["claims"])
+    assert "the top RNN of this draft, rnn, 256 units" in draft["claims"][1].text
+    for summary in (compare.summarize(_compare_records(0.1), None, settings),              # not a draft
+                    compare.summarize(_compare_records(0.0), None, {**settings, "draft": True})):   # levelled
+        assert summary["role"] == "best RNN" and "the best RNN, rnn, 256 units" in summary["claims"][0].text
+        assert not any("draft" in c.text for c in summary["claims"])

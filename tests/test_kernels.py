@@ -56,17 +56,22 @@ def test_a_process_whose_tensorflow_runs_other_kernels_refuses_the_run():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kernels, jobs", [("onednn", 2), ("eigen", 1)])
-def test_the_kernels_reach_the_process_that_trains_and_give_the_same_numbers_twice(tmp_path, data_dir, kernels, jobs):
+@pytest.mark.parametrize("kernels, executor", [("onednn", ["--jobs", "2"]), ("eigen", ["--jobs", "1"]),
+                                               ("onednn", ["--executor", "ray"])],
+                         ids=["workers", "in-process", "ray"])
+def test_the_kernels_reach_the_process_that_trains_and_give_the_same_numbers_twice(tmp_path, data_dir, kernels,
+                                                                                     executor):
     """Read from inside the training process (TensorFlow's IsMklEnabled, stored with the run): in worker
-    processes (--jobs 2) and in the command's own process (--jobs 1)."""
+    processes (--jobs 2), in the command's own process (--jobs 1) and in Ray's workers (a runtime_env)."""
+    if "ray" in executor:
+        pytest.importorskip("ray")
     config = tmp_path / "one.toml"
     config.write_text(f'[report]\ncpu_kernels = "{kernels}"\n[cnn]\noptimizers = ["adam"]\nlearning_rates = [1e-3]\n'
                       "seeds = [0, 1]\n")
     runs = []
     for force in ([], ["--force"]):
         run_cli("cnn", "--profile", "smoke", "--config", config, "--output", tmp_path / "out", "--data-dir", data_dir,
-                "--jobs", jobs, *force, env={"MKREPORT_CACHE_DIR": str(tmp_path / "cache")}, check=True)
+                *executor, *force, env={"MKREPORT_CACHE_DIR": str(tmp_path / "cache")}, check=True)
         records = [json.loads(p.read_text())["record"] for p in sorted((tmp_path / "out" / "store" / "cnn").glob("*.json"))]
         runs.append({r["seed"]: r for r in records})
     assert {r["cpu_kernels"] for r in runs[0].values()} == {kernels}

@@ -11,7 +11,7 @@ from experiments.sizes import rnn_parameters
 
 from ..stats.claims import Claim, fmt, fmt_spread, observation
 from ..errors import MkreportError
-from ..stats.findings import accuracy_cell, seconds
+from ..stats.findings import accuracy_cell, seconds, still_learning
 from ..results.runs import RunSpec, format_rate, network_grid, seeded
 from ..stats.summary import ACCURACY_COLUMNS, ConfigSummary, accuracy_columns, best, by_config, seed_count
 from .rnn import budget
@@ -68,11 +68,14 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     rnn = best(by_config(records["rnn"]))
     if rnn is None:
         raise MkreportError("no RNN configuration finished; the comparison needs one (`mkreport rnn`)")
+    # a draft budget whose RNN curves still rise cannot rank the RNN grid: its top mean is not "the best"
+    unranked = settings.get("draft", False) and still_learning(by_config(records["rnn"]))
+    role = "top RNN of this draft" if unranked else "best RNN"
     thresholds = settings["accuracy_thresholds"]
     named = [("LeNet5 (CNN)", cnn)]
     if narrow:
         named.append((f"LeNet5 narrowed to {parameters(network_of(narrow.params)):,} parameters", narrow))
-    named.append((f"{rnn.label} (best RNN)", rnn))
+    named.append((f"{rnn.label} ({role})", rnn))
     rows = [_row(name, summary, thresholds) for name, summary in named]
     cifar = None
     if records.get("cnn"):
@@ -80,9 +83,12 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         if cifar_best:
             cifar = {"label": cifar_best.label, "accuracy": accuracy_cell(cifar_best)}
     params = records["compare"][0]["params"]
-    claims = cnn_versus_rnn(cnn, rnn, rows[0], rows[-1], by_config(records["rnn"]))
+    claims = [observation(f"The RNN set beside LeNet5 is {rnn.label}, the highest mean of the RNN grid at this draft "
+                          "budget, which is too small to rank that grid (its curves still rise): the full profile "
+                          "may set another RNN here.")] if unranked else []
+    claims += cnn_versus_rnn(cnn, rnn, rows[0], rows[-1], by_config(records["rnn"]), role)
     if narrow:
-        claims += size_matched_claims(narrow, rnn, rows[1], rows[-1], by_config(records["rnn"]))
+        claims += size_matched_claims(narrow, rnn, rows[1], rows[-1], by_config(records["rnn"]), role)
     elif settings["size_matched"]:
         largest = max(rnn_parameters(r["params"]["cell"], r["params"]["hidden_size"]) for r in records["rnn"])
         claims.append(observation(f"No narrowed LeNet5 was trained: the largest RNN configuration has {largest:,} "
@@ -94,7 +100,7 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
         "rows": rows, "thresholds": [f"{t:g}" for t in thresholds],
         "cifar": cifar, "claims": claims,
         "samples_seen": params["epochs"] * params["samples_per_epoch"],
-        "seeds": seed_count(records["compare"]), "narrow": bool(narrow),
+        "seeds": seed_count(records["compare"]), "narrow": bool(narrow), "role": role,
         "network": describe(network_of(cnn.params)),
         "tables": {"models": {
             "columns": ["model", *ACCURACY_COLUMNS, "parameters", "train_seconds_per_interval",
@@ -106,29 +112,30 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     }
 
 
-def size_matched_claims(narrow, rnn, narrow_row: dict, rnn_row: dict, rnn_configs) -> list[Claim]:
+def size_matched_claims(narrow, rnn, narrow_row: dict, rnn_row: dict, rnn_configs, role: str = "best RNN") -> list[Claim]:
     """The narrowed LeNet5 against the best RNN: architecture with size held (nearly) equal."""
     size, target = narrow_row["parameters_raw"], rnn_row["parameters_raw"]
     largest = max(rnn_configs, key=lambda c: rnn_parameters(c.params["cell"], c.params["hidden_size"]))
     off = size / target - 1 if target else math.nan
     match = (f"The narrowed LeNet5 ({widths_text(network_of(narrow.params))} maps and units) has {size:,} "
-             f"parameters, {off:+.1%} against the best RNN's {target:,}")
+             f"parameters, {off:+.1%} against the {role}'s {target:,}")
     match += (": the two are matched in size within ±20 %." if abs(off) <= 0.2 else
               f" — it was matched to the grid's largest RNN ({largest.label}), not to the best one, so the size "
               "match does not hold for this comparison.")
     claims = [observation(match)]
-    claims.append(against_best_rnn("At that size, the narrowed LeNet5", "narrowed LeNet5", narrow, rnn, rnn_configs))
+    claims.append(against_best_rnn("At that size, the narrowed LeNet5", "narrowed LeNet5", narrow, rnn, rnn_configs,
+                                   role))
     return claims
 
 
-def against_best_rnn(lead: str, name: str, cnn, rnn, rnn_configs) -> Claim:
+def against_best_rnn(lead: str, name: str, cnn, rnn, rnn_configs, role: str = "best RNN") -> Claim:
     """A LeNet5 against the best RNN. The best RNN was picked by its mean among k configurations, so the
     family is this LeNet5 against every RNN configuration (Holm over the k pairs, which removes the
     winner's curse); the seed variance is pooled over them where the spreads allow."""
     from ..stats.claims import fmt_p
     from ..stats.families import MARGIN, compare_pairs
 
-    rnn_name = f"{rnn.label} (best RNN)"
+    rnn_name = f"{rnn.label} ({role})"
     values = {name: cnn.final_values(), rnn_name: rnn.final_values()}
     samples = {name: cnn.final_by_seed(), **{c.label: c.final_by_seed() for c in rnn_configs if c.done}}
     pairs = [(name, c.label) for c in rnn_configs if c.done]
@@ -137,14 +144,14 @@ def against_best_rnn(lead: str, name: str, cnn, rnn, rnn_configs) -> Claim:
     family = {"name": f"{name} against each RNN configuration", "size": k}
     a, b = cnn.final()[0], rnn.final()[0]
     if verdict.verdict == "one seed":
-        return Claim(f"{lead} reached {fmt(a)} and the best RNN ({rnn.label}) {fmt(b)}; with one seed the two "
+        return Claim(f"{lead} reached {fmt(a)} and the {role} ({rnn.label}) {fmt(b)}; with one seed the two "
                      "cannot be separated.", "one-seed", values, family=family)
     if verdict.verdict == "zero spread":
-        return Claim(f"{lead} reached {fmt(a)} and the best RNN ({rnn.label}) {fmt(b)}, each identical in every "
+        return Claim(f"{lead} reached {fmt(a)} and the {role} ({rnn.label}) {fmt(b)}, each identical in every "
                      "seed: with no spread there is no test.", "observation", values, family=family)
     tested = (f"{verdict.test}; Holm over LeNet5 against each of the {k} RNN configurations, for having picked "
               f"the best, adjusted p {fmt_p(verdict.p_adjusted)}")
-    pair = f"({fmt_spread(cnn.spread())}) and the best RNN, {rnn.label} ({fmt_spread(rnn.spread())})"
+    pair = f"({fmt_spread(cnn.spread())}) and the {role}, {rnn.label} ({fmt_spread(rnn.spread())})"
     common = dict(test=verdict.test, p_value=verdict.p_value, df=verdict.df, p_adjusted=verdict.p_adjusted,
                   family=family)
     if verdict.verdict in ("better", "worse"):
@@ -160,12 +167,12 @@ def against_best_rnn(lead: str, name: str, cnn, rnn, rnn_configs) -> Claim:
                  f"{verdict.detectable:.3f} would go unseen.", "not-resolved", values, verdict="not resolved", **common)
 
 
-def cnn_versus_rnn(cnn, rnn, cnn_row: dict, rnn_row: dict, rnn_configs=()) -> list[Claim]:
+def cnn_versus_rnn(cnn, rnn, cnn_row: dict, rnn_row: dict, rnn_configs=(), role: str = "best RNN") -> list[Claim]:
     """LeNet5 against the best RNN on MNIST, tested against seed noise, then what each costs."""
     if not (cnn.final_values() and rnn.final_values()):
         return [observation("One of the two models has no finished run, so no comparison is drawn.")]
     claim = against_best_rnn("With the same data, budget and seeds, LeNet5", "LeNet5 (CNN)", cnn, rnn,
-                             list(rnn_configs) or [rnn])
+                             list(rnn_configs) or [rnn], role)
     cost = observation(
         f"LeNet5 has {cnn_row['parameters_raw'] / rnn_row['parameters_raw']:.1f}× the parameters "
         f"of the RNN and took {cnn_row['epoch_seconds_raw'] / rnn_row['epoch_seconds_raw']:.1f}× its "
