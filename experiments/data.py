@@ -250,6 +250,29 @@ def _first_per_class(batches, per_class: int | None, convert) -> tuple[np.ndarra
     return images, np.asarray(chosen_labels, dtype=np.int64)[order]
 
 
+BATCH_ROWS = 10_000    # every official batch holds 10,000 images
+
+
+class _CheckedArray(np.ndarray):
+    """What a batch's pickle rebuilds its array as: its state is checked before NumPy allocates it — a shape
+    of at most one batch's bytes, and those bytes all in the file (an array pickled without its data would
+    otherwise be uninitialised memory, and a forged shape a MemoryError)."""
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) != 5:
+            raise pickle.UnpicklingError("an array in an unknown pickle layout")
+        _version, shape, dtype, _fortran, raw = state
+        if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise pickle.UnpicklingError(f"an array of shape {shape!r}")
+        items = int(np.prod(shape, dtype=object))
+        size = items * np.dtype(dtype).itemsize
+        if size > BATCH_ROWS * 3 * RGB_SIDE * RGB_SIDE:
+            raise pickle.UnpicklingError(f"an array of shape {shape} ({size:,} bytes), more than a batch holds")
+        if not isinstance(raw, (bytes, bytearray)) or len(raw) != size:
+            raise pickle.UnpicklingError(f"an array of shape {shape} whose {size:,} bytes are not in the file")
+        super().__setstate__(state)
+
+
 class _ArraysOnly(pickle.Unpickler):
     """The official batches are pickled dicts of bytes, lists and one NumPy array. Only what that
     needs may be loaded: a pickle naming anything else (a function to call) is refused, so an
@@ -261,6 +284,8 @@ class _ArraysOnly(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing {module}.{name}: a CIFAR-10 batch holds only arrays")
+        if (module, name) == ("numpy", "ndarray"):
+            return _CheckedArray
         return super().find_class(module, name)
 
 
@@ -268,10 +293,18 @@ def _read_batch(stream, where: str) -> tuple[np.ndarray, np.ndarray]:
     entry = _ArraysOnly(stream, encoding="bytes").load()
     if not isinstance(entry, dict) or b"data" not in entry or b"labels" not in entry:
         raise DataError(f"{where}: not a CIFAR-10 batch (no data and labels)")
-    data = np.asarray(entry[b"data"], dtype=np.uint8)
+    data = np.array(entry[b"data"], dtype=np.uint8)    # a plain array, copied out of the checked one
     if data.ndim != 2 or data.shape[1] != 3 * RGB_SIDE * RGB_SIDE:
         raise DataError(f"{where}: rows of {data.shape[1:]} bytes, expected 3072 (32×32 RGB)")
-    return data, np.asarray(entry[b"labels"], dtype=np.int64)
+    labels = entry[b"labels"]
+    if not isinstance(labels, list) or not all(isinstance(label, int) for label in labels):
+        raise DataError(f"{where}: labels must be a list of integers")
+    if len(labels) != len(data):
+        raise DataError(f"{where}: {len(labels):,} labels for {len(data):,} images")
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+        raise DataError(f"{where}: labels out of range (found {labels.min()}…{labels.max()}, expected 0–9)")
+    return data, labels
 
 
 BATCH_NAMES = ([f"data_batch_{i}" for i in range(1, 6)], ["test_batch"])
@@ -300,7 +333,7 @@ def official_batches(source: Path) -> tuple[list, list]:
     except DataError:
         raise
     except (tarfile.TarError, OSError, EOFError, KeyError, pickle.UnpicklingError, gzip.BadGzipFile,
-            ValueError, TypeError) as error:
+            ValueError, TypeError, MemoryError, OverflowError) as error:
         raise DataError(f"{source}: corrupt or truncated CIFAR-10 batches ({error})") from None
 
 

@@ -26,6 +26,21 @@ def _umask() -> int:
     return mask
 
 
+def temporary_beside(path: Path, data: bytes) -> Path:
+    """data in a temporary file beside `path` (readable as the umask says), to be renamed onto it later."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(handle, 0o666 & ~_umask())
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return Path(temporary)
+
+
 @contextmanager
 def atomic_file(path: Path, sync: bool = False):
     """A binary stream to a temporary file beside `path`, renamed into place when the block ends

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .data import Dataset
+from .data import NUM_CLASSES, Dataset
 
 EVAL_BATCH = 1000  # evaluation has no backward pass: large batches are faster and change nothing
 # TensorFlow's thread count changes float sums (results differ at ~1e-5): every run uses the same
@@ -274,6 +274,10 @@ def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int
     from .models import build_model, make_optimizer
 
     model = build_model(params, code)
+    outputs = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+    if outputs != NUM_CLASSES:   # 11 logits for 10 classes would train and score as if nothing were wrong
+        raise ValueError(f"the model {params['model']!r} gives {outputs} outputs per image (its output shape "
+                         f"{model.output_shape}); the labels are 0–{NUM_CLASSES - 1}: it must end in {NUM_CLASSES} logits")
     model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"], params.get("momentum", 0.0)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])

@@ -91,18 +91,21 @@ def _build(ws, names, train, strict, force, fail_fast, executor, console) -> Bui
             raise NoResults(f"the new report would lack {', '.join(lost)}, which the report in "
                             f"{ws.store.output} has ({missing[lost[0]]}); report.html and report.pdf are kept as "
                             "they were, every run is stored", "all")
-        ws.store.write_output("metrics.csv", metrics_csv(ws))
         if not parts:
+            ws.store.write_output("metrics.csv", metrics_csv(ws))
             raise NoResults("no section has results yet", "all")
-        ws.store.write_output("claims.json", claims_json(parts))
     from .output.uptodate import fingerprint, words
 
     words_read = words(ws)  # before they are read: an edit during the render is seen by the next build
-    with console.phase("writing report.html and report.pdf"):
+    # the report, claims.json, metrics.csv, tables and figures: one set, put in place together or not at all
+    with console.phase("writing report.html and report.pdf"), ws.store.output_set():
+        ws.store.write_output("metrics.csv", metrics_csv(ws))
+        ws.store.write_output("claims.json", claims_json(parts))
         html, pdf = write(ws, parts, warn=console.say, started=started)
     export_tensorboard(ws, parts)
     for line in log_warnings.summary_lines(log_warnings.find(ws.store.output / LOGS, logs_before), ws.store.output / LOGS):
         console.say(line)
+    ws.record_checksums()
     # the record's own write changes no input; what it fingerprints is what this report was made from
     ws.store.write_output(RECORD, record_json(ws.settings, fingerprint(ws, words_read)
                                               if not missing and not tally.failed else None, ws.store.output))
@@ -163,9 +166,9 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
                 continue
             # draft: the quick profile, a draft of the results on small budgets (the sections say where it cannot
             # rank); smoke only checks that the pipeline runs, and says every kind of sentence to show it does
-            summary = section.call("summarize", records, analysis, dict(section.settings(ws.config),
-                                                                        draft=ws.config["profile"] == "quick"),
-                                   logs=ws.store.output)
+            summary = section.summarize(records, analysis, dict(section.settings(ws.config),
+                                                                draft=ws.config["profile"] == "quick"),
+                                        logs=ws.store.output)
             if ws.claims and ws.claims.for_section(section.name):
                 summary = dict(summary, **checked_claims(ws.claims, section.name, records[section.name], summary))
         except USER_ERRORS as error:
@@ -177,7 +180,7 @@ def summarize_sections(ws: Workspace, strict: bool) -> tuple[list[dict], dict[st
         figures = cached_figures(ws, section.name, key)
         if figures is None:
             try:
-                figures = section.call("figures", summary, logs=ws.store.output)
+                figures = section.figures(summary, logs=ws.store.output)
             except USER_ERRORS as error:
                 if strict:
                     raise

@@ -42,6 +42,8 @@ KINDS = (*NUMBERS, "learns", "best", "above", "trend", "equivalent")
 CLAIM_KEYS = {"section", "config", *KINDS, "group", "among", "number", "text"}
 BUDGET_KEYS = {"epochs": int, "samples_per_epoch": int, "batch_size": int, "test_samples": int, "seeds": int}
 MAX_BYTES = 1_000_000
+MAX_CLAIMS = 500       # a report of a whole course has dozens; thousands would take minutes to lay out
+MAX_TEXT = 2_000        # characters of one claim's own text
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def read_claims_file(path: Path, labels: dict) -> ClaimsFile:
     tables = data.get("claim", [])
     if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"{where}: no [[claim]] tables")
+    if len(tables) > MAX_CLAIMS:   # each is checked and drawn as a row of the report: bounded render time
+        raise ConfigError(f"{where} has {len(tables):,} claims; at most {MAX_CLAIMS} are checked")
     lines = [number for number, line in enumerate(text.splitlines(), start=1) if line.strip().startswith("[[claim]]")]
     labels = {section: (found if isinstance(found, dict) else dict.fromkeys(found, {}))
               for section, found in labels.items()}
@@ -132,6 +136,9 @@ def _labels(value, here: str, kind: str) -> tuple[str, ...]:
     found = tuple(value) if isinstance(value, list) else (value,)
     if not found or not all(isinstance(v, str) for v in found):
         raise ConfigError(f"{here}: {kind} takes a configuration label or a list of labels")
+    twice = sorted({label for label in found if found.count(label) > 1})
+    if twice:
+        raise ConfigError(f"{here}: {kind} names {twice[0]!r} twice; each configuration once")
     return found
 
 
@@ -196,6 +203,8 @@ def _claim(table: dict, index: int, line: int, where: str, labels: dict) -> File
     if kind == "learns" and not isinstance(value, bool):
         raise ConfigError(f"{here}: learns = {value!r} must be true or false")
     text = str(table.get("text") or _default_text(kind, configs, value))
+    if len(text) > MAX_TEXT:
+        raise ConfigError(f"{here}: its text has {len(text):,} characters; at most {MAX_TEXT:,}")
     return FileClaim(section, kind, configs, value, number, text, among, line)
 
 

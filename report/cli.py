@@ -234,6 +234,8 @@ def common_options(command, writes: bool = True, download: bool = True, refuses_
             check_machine(config, visible_gpus())
         _check_words(settings, given, config, output)
         data_dir = Path(settings.data_dir) if settings.data_dir else None
+        if data_dir is not None and not data_dir.is_dir() and given.data_dir is None and not download:
+            data_dir = None   # the recorded data folder of a received build: a reading command does without it
         if data_dir is not None and not data_dir.is_dir():
             raise ConfigError(f"the data folder {data_dir} (--data-dir or MKREPORT_DATA_DIR) does not exist")
         _refuse_dangerous(output, data_dir)

@@ -36,13 +36,16 @@ class UserCodeError(MkreportError):
     the user's to fix, so one line naming the section, the function and the exception, exit 1, with the
     traceback in OUTPUT/logs/section-<name>.log where the output folder is known."""
 
-    def __init__(self, section: str, function: str, source, error: BaseException, log=None):
+    def __init__(self, section: str, function: str, source, error: BaseException | None, log=None,
+                 returned: str | None = None):
+        """error: what it raised; or returned: what is wrong with what it returned."""
         import traceback
 
         self.section, self.function, self.log = section, function, log
-        self.traceback = "".join(traceback.format_exception(error))
+        self.traceback = "".join(traceback.format_exception(error)) if error is not None else ""
         where = f" ({source})" if source else ""
-        super().__init__(f"section {section}: your {function}(){where} raised {type(error).__name__}: {error}")
+        super().__init__(f"section {section}: your {function}(){where} " +
+                         (f"returned {returned}" if returned else f"raised {type(error).__name__}: {error}"))
 
     def __str__(self) -> str:
         return super().__str__() + (f"; its traceback: {self.log}" if self.log else "")

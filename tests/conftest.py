@@ -62,9 +62,10 @@ def copy_build(smoke_build, tmp_path) -> Path:
     return target
 
 
-def run_cli(*args, env=None, cwd=None, check=False) -> subprocess.CompletedProcess:
-    """mkreport as a user runs it: a separate process, so exit codes and stderr are real."""
-    full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
+def run_cli(*args, env=None, cwd=None, check=False, base_env=None) -> subprocess.CompletedProcess:
+    """mkreport as a user runs it: a separate process, so exit codes and stderr are real. base_env: the
+    environment to start from (default: this process's)."""
+    full_env = dict(os.environ if base_env is None else base_env, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
     result = subprocess.run([sys.executable, "-m", "report", *map(str, args)], capture_output=True, text=True,
                             env=full_env, cwd=cwd or REPO)
     if check and result.returncode != 0:

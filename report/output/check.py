@@ -10,11 +10,19 @@ from ..errors import USER_ERRORS
 MISSING_VALUE = re.compile(r"\b(nan|NaN|None|inf|undefined)\b")
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+NOTE_CLASS = "note-text"   # the user's own words (templates/report.html): "None of them" there is English
+
+
 class _ReportParser(HTMLParser):
+    """The report's images, section ids and meta tags, and the text mkreport wrote (not the user's notes)."""
+
     def __init__(self):
         super().__init__()
         self.images, self.section_ids, self.text, self.meta = [], set(), [], {}
         self._skip = 0
+        self._depth = 0          # open non-void elements
+        self._note_depth = None  # the depth at which a note's element opened
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -26,13 +34,21 @@ class _ReportParser(HTMLParser):
             self.meta[attrs["name"]] = attrs.get("content", "")
         if tag in ("style", "script"):
             self._skip += 1
+        if tag not in VOID:
+            self._depth += 1
+            if self._note_depth is None and NOTE_CLASS in (attrs.get("class") or "").split():
+                self._note_depth = self._depth
 
     def handle_endtag(self, tag):
         if tag in ("style", "script"):
             self._skip -= 1
+        if tag not in VOID:
+            if self._note_depth == self._depth:
+                self._note_depth = None
+            self._depth -= 1
 
     def handle_data(self, data):
-        if not self._skip:
+        if not self._skip and self._note_depth is None:
             self.text.append(data)
 
 
@@ -91,24 +107,44 @@ def _check_markdown(output, rerun) -> list[str]:
     root = output.resolve()
     problems = []
     for link in re.findall(r"!\[[^\]]*\]\(([^)\s]+)", path.read_text(encoding="utf-8")):
+        if link.startswith("data:"):      # a note's formula or picture, embedded
+            if not _embedded_image(link):
+                problems.append(f"report.md embeds an image that does not decode ({link[:40]}…); run `{rerun('render')}`")
+            continue
         target = (root / link).resolve()
         if not target.is_relative_to(root) or not target.is_file():
             problems.append(f"report.md links {link}, which is not a file in {output}; run `{rerun('render')}`")
     return problems
 
 
-def _image_present(output, src: str) -> bool:
-    """An embedded PNG (data: URI) that decodes, or a file beside the report."""
+# What an embedded image's bytes begin with: a figure (PNG), a note's picture, a note's formula (SVG).
+IMAGE_STARTS = {"png": (b"\x89PNG",), "jpeg": (b"\xff\xd8",), "gif": (b"GIF8",),
+                "svg+xml": (b"<?xml", b"<svg")}
+
+
+def _embedded_image(src: str) -> bool:
+    """A data: URI of a base64 image whose bytes are of its type."""
     import base64
     import binascii
 
-    prefix = "data:image/png;base64,"
-    if src.startswith(prefix):
-        try:
-            return base64.b64decode(src[len(prefix):], validate=True).startswith(b"\x89PNG")
-        except (binascii.Error, ValueError):
-            return False
-    return bool(src) and (output / src).is_file()
+    match = re.match(r"data:image/([a-z+]+);base64,", src)
+    if not match or match.group(1) not in IMAGE_STARTS:
+        return False
+    try:
+        data = base64.b64decode(src[match.end():], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return data.lstrip().startswith(IMAGE_STARTS[match.group(1)])
+
+
+def _image_present(output, src: str) -> bool:
+    """An embedded image (data: URI) that decodes, or a file beside the report."""
+    if src.startswith("data:"):
+        return _embedded_image(src)
+    try:
+        return bool(src) and (output / src).is_file()
+    except OSError:   # a name too long for this file system is no file
+        return False
 
 
 def _check_pdf(path) -> list[str]:

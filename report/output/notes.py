@@ -25,6 +25,12 @@ _COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$", re.MULTILINE)
 MAX_NOTE_BYTES = 1_000_000      # a page of words is 3 kB: a larger note is a mistake, and slow to lay out
 MAX_IMAGE_BYTES = 5_000_000
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+# Each formula is drawn by matplotlib's mathtext (≈ 35 ms; its parser recurses with the nesting), so what
+# a report's notes may hold is bounded: any input inside these renders in seconds.
+MAX_FORMULAS = 200          # $…$ in all notes together
+MAX_FORMULA_CHARS = 1_000
+MAX_FORMULA_DEPTH = 10      # { … } nested
+MATH_TOKENS = ("math_inline", "math_inline_double", "math_block")
 
 
 def note_names(section_names) -> dict[str, str]:
@@ -52,10 +58,66 @@ def notes_folder(settings, config: dict) -> Path | None:
     return None
 
 
+def _markdown():
+    """markdown-it with GitHub's tables and $…$ math drawn as images; raw HTML off."""
+    from markdown_it import MarkdownIt
+
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # GFM tables
+    markdown.use(dollarmath_plugin, double_inline=True)        # $x^2$ and $$…$$
+    markdown.add_render_rule("math_inline", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math"))
+    markdown.add_render_rule("math_inline_double", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math-block"))
+    markdown.add_render_rule("math_block", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math-block"))
+    return markdown
+
+
+def _formulas(tokens):
+    """Every $…$ formula's TeX in parsed tokens."""
+    for token in tokens:
+        if token.type in MATH_TOKENS:
+            yield token.content
+        yield from _formulas(token.children or ())
+
+
+def _check_formulas(parsed: dict[Path, list]) -> None:
+    """ConfigError naming the note and the limit for math beyond MAX_FORMULAS, _CHARS or _DEPTH."""
+    count = 0
+    for path, tokens in parsed.items():
+        for tex in _formulas(tokens):
+            count += 1
+            depth = deepest = 0
+            for char in tex:
+                depth += (char == "{") - (char == "}")
+                deepest = max(deepest, depth)
+            if deepest > MAX_FORMULA_DEPTH:
+                raise ConfigError(f"note {path}: a formula nests {deepest} braces deep ({tex[:30]!r}…); at most "
+                                  f"{MAX_FORMULA_DEPTH} levels are drawn")
+            if len(tex) > MAX_FORMULA_CHARS:
+                raise ConfigError(f"note {path}: a formula of {len(tex):,} characters ({tex[:30]!r}…); a formula "
+                                  f"may have at most {MAX_FORMULA_CHARS:,}")
+    if count > MAX_FORMULAS:
+        raise ConfigError(f"the notes hold {count:,} formulas ($…$); at most {MAX_FORMULAS} are drawn (each is an "
+                          "image): write long derivations as an image or in fewer, larger formulas")
+
+
 def check_notes(folder: Path | None) -> None:
-    """Before anything trains: no note is a link to a file outside the notes folder."""
+    """Before anything trains: no note is a link to a file outside the notes folder, and the notes' math is
+    inside the limits."""
     if folder is None or not Path(folder).is_dir():
         return
+    _check_links(folder)
+    markdown, parsed = _markdown(), {}
+    for path in sorted(Path(folder).glob("*.md")):
+        try:
+            if path.stat().st_size <= MAX_NOTE_BYTES:
+                parsed[path] = markdown.parse(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue   # said by read_notes, which reads the notes it renders
+    _check_formulas(parsed)
+
+
+def _check_links(folder: Path) -> None:
     for path in sorted(Path(folder).glob("*.md")):
         if Path(folder).resolve() not in path.resolve().parents:
             raise ConfigError(f"note {path} is a link to a file outside the notes folder {folder}; copy the text "
@@ -68,16 +130,7 @@ def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
         return {}
     if not folder.is_dir():
         raise ConfigError(f"the notes folder {folder} does not exist")
-    from markdown_it import MarkdownIt
-
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
-
-    markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # GFM tables
-    markdown.use(dollarmath_plugin, double_inline=True)        # $x^2$ and $$…$$
-    markdown.add_render_rule("math_inline", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math"))
-    markdown.add_render_rule("math_inline_double", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math-block"))
-    markdown.add_render_rule("math_block", lambda renderer, tokens, i, *_: _math_image(tokens[i].content, "math-block"))
-    rendered = {}
+    markdown, parsed = _markdown(), {}
     for name in names:
         path = folder / f"{name}.md"
         if not path.is_file():
@@ -94,9 +147,12 @@ def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(f"note {path} cannot be read: {error}") from None
         if text.strip():
-            tokens = markdown.parse(text)
-            _embed_images(tokens, folder, path, warn)
-            rendered[name] = markdown.renderer.render(tokens, markdown.options, {})
+            parsed[name] = markdown.parse(text)
+    _check_formulas({folder / f"{name}.md": tokens for name, tokens in parsed.items()})
+    rendered = {}
+    for name, tokens in parsed.items():
+        _embed_images(tokens, folder, folder / f"{name}.md", warn)
+        rendered[name] = markdown.renderer.render(tokens, markdown.options, {})
     return rendered
 
 
@@ -115,7 +171,7 @@ def _math_image(tex: str, css_class: str) -> str:
     buffer = io.BytesIO()
     try:
         mathtext.math_to_image(f"${tex.strip()}$", buffer, format="svg", dpi=100)
-    except ValueError:   # a command mathtext does not know
+    except (ValueError, RecursionError):   # a command mathtext does not know; nesting past the limits
         return f'<code class="{css_class}">{html.escape(tex)}</code>'
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="{css_class}" alt="{html.escape(tex, quote=True)}" src="data:image/svg+xml;base64,{data}">'

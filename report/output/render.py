@@ -85,13 +85,31 @@ def check_templates(folder: Path | None) -> None:
             raise ConfigError(f"template {path} cannot be read: {error}") from None
 
 
+# report.html embeds what it shows; a browser opening it (a TA's, reading a student's folder) is told to
+# fetch nothing else — a stylesheet's remote @import, font or background, a template's remote image or
+# script — by a Content-Security-Policy put first in <head>, whatever the templates say.
+CSP = ("default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+       "form-action 'none'")
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+
+
+def with_policy(html: str) -> str:
+    """The CSP meta as the first element of <head> (before any stylesheet a browser would load)."""
+    import re
+
+    head = re.search(r"<head\b[^>]*>", html, flags=re.I)
+    if head:
+        return html[:head.end()] + "\n" + CSP_META + html[head.end():]
+    return CSP_META + "\n" + html   # no <head>: a leading meta opens one
+
+
 def render_html(context: dict, user_folder: Path | None = None, extra_folders=()) -> str:
     """report.html's text; a template that is missing or broken is one error naming it."""
     import jinja2
 
     environment = template_environment(user_folder, extra_folders)
     try:
-        return environment.get_template("report.html").render(**context)
+        return with_policy(environment.get_template("report.html").render(**context))
     except jinja2.exceptions.SecurityError as error:
         raise ConfigError(f"a template tried something templates may not do ({error}); it was stopped"
                           + (f" (templates folder {user_folder})" if user_folder else "")) from None
@@ -125,14 +143,47 @@ def pdf_bytes(html: str, base_url: str) -> tuple[bytes, list[str]]:
 
 def markdown_of(html: str) -> str:
     """GitHub-flavoured Markdown of a rendered report (headings, paragraphs, tables, image links):
-    markdownify, a maintained HTML-to-Markdown converter, rather than a second set of templates."""
+    markdownify, a maintained HTML-to-Markdown converter, rather than a second set of templates. Text
+    stays text (a claim or title holding "<script>" or "![x](/etc/passwd)" is escaped, not markup), a
+    link keeps its target only for http(s), mailto and #anchors, and an image only for the figures
+    folder and embedded data: images."""
     import re
 
-    from markdownify import markdownify
-
     html = re.sub(r"<(style|title|nav)\b.*?</\1>", "", html, flags=re.S)
-    text = markdownify(html, heading_style="ATX", bullets="-", table_infer_header=True)
+    text = _safe_converter()(heading_style="ATX", bullets="-", table_infer_header=True).convert(html)
     return re.sub(r"\n{3,}", "\n\n", _table_headers(text)).strip() + "\n"
+
+
+def _safe_converter():
+    """markdownify's converter, holding text to text and links and images to safe targets (imported here:
+    markdownify loads when a report is written, not with this module)."""
+    import re
+
+    from markdownify import MarkdownConverter
+
+    class SafeConverter(MarkdownConverter):
+        def escape(self, text, parent_tags):
+            text = super().escape(text, parent_tags)
+            if "_noformat" in parent_tags:     # code: shown as written
+                return text
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            return re.sub(r"([\[\]])", r"\\\1", text)
+
+        def convert_a(self, el, text, parent_tags):
+            href = el.get("href") or ""
+            if not re.match(r"(https?:|mailto:|#)", href):
+                el.attrs.pop("href", None)    # javascript:, file:, a path: shown as its text
+            return super().convert_a(el, text, parent_tags)
+
+        def convert_img(self, el, text, parent_tags):
+            src = el.attrs.get("src") or ""
+            if not (re.fullmatch(r"figures/[\w.-]+\.png", src) or re.match(r"data:image/(png|jpeg|gif|svg\+xml);base64,", src)):
+                return el.attrs.get("alt") or ""
+            el.attrs["alt"] = re.sub(r"[\[\]]", "", el.attrs.get("alt") or "")
+            return super().convert_img(el, text, parent_tags)
+
+    return SafeConverter
+
 
 
 def _table_headers(text: str) -> str:

@@ -26,7 +26,15 @@ HPARAM_KEYS = ("optimizer", "momentum", "learning_rate", "cell", "hidden_size", 
 
 
 def run_folder(root: Path, section: str, record: dict) -> Path:
-    name = re.sub(r"[^A-Za-z0-9=._-]+", "_", f"{record['label']}_seed={record['seed']}".replace(", ", "_"))
+    """<section>/<label>_seed=<seed>, the label's ", " as "_"; a label with other characters than letters,
+    digits and =._- gets them as "_" and a hash of the label after "~" (a character no plain name has), so
+    two labels never share a folder ("x y" and "x_y")."""
+    plain = f"{record['label']}_seed={record['seed']}".replace(", ", "_")
+    name = re.sub(r"[^A-Za-z0-9=._-]+", "_", plain)
+    if name != plain:
+        import hashlib
+
+        name += "~" + hashlib.sha256(record["label"].encode()).hexdigest()[:8]
     return root / section / name
 
 
@@ -172,6 +180,16 @@ def write_filters(root: Path, section: str, record: dict, kernels: np.ndarray) -
     writer.close()
 
 
+def _remove_other_runs(root: Path, finished: dict[str, list[dict]]) -> None:
+    """A run folder mkreport wrote (its mkreport-key marker) for a run no longer among the exported ones
+    (relabelled, or taken out of the grid) is removed, so TensorBoard shows what the report shows."""
+    current = {run_folder(root, section, record) for section, records in finished.items() for record in records}
+    for section in finished:
+        for folder in (root / section).iterdir() if (root / section).is_dir() else ():
+            if folder not in current and (folder / "mkreport-key").is_file():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
 def export(output: Path, records_by_section: dict[str, list[dict]], best_filters: tuple[dict, np.ndarray] | None = None) -> Path:
     """Event files for every section's stored runs (failed runs have no curve and are left out);
     best_filters = (the best CIFAR10 run's record, its conv1 snapshots) adds the filter image."""
@@ -181,6 +199,7 @@ def export(output: Path, records_by_section: dict[str, list[dict]], best_filters
     for section, records in finished.items():
         for record in records:
             write_run(root, section, record)
+    _remove_other_runs(root, finished)
     if finished:
         root.mkdir(parents=True, exist_ok=True)
         write_experiment_config(root, finished)

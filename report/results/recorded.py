@@ -82,6 +82,8 @@ def read(output: Path) -> Settings | None:
     return replace(settings, **{name: _inside(output, getattr(settings, name), name, received) for name in PATHS})
 
 
+NONE = "none"   # --notes / --templates / --claims none: drop the recorded one
+
 # What a received record may name only inside its own folder: files whose content reaches the report, or code.
 EMBEDDED = ("config", "notes", "templates", "claims")
 REFUSED = "refused:"
@@ -106,7 +108,7 @@ def _inside(output: Path, recorded: str | None, name: str, received: bool = Fals
     never one relative to wherever the command runs, and never one that leads out of that folder.
     A record written in another folder (received, or moved) is held to the same for what reaches the
     report: its config, notes, templates and claims file."""
-    if not recorded:
+    if not recorded or recorded == NONE:    # --notes none (no notes): a word, not a file in the folder
         return recorded
     if Path(recorded).is_absolute():
         if received and name in EMBEDDED and not Path(recorded).resolve().is_relative_to(Path(output).resolve()):

@@ -18,6 +18,7 @@ class RunSpec:
     dataset: str
     keep_weights: bool = False  # store final weights and conv snapshots: later sections read them
     code: str | None = None     # a user's section module (a file): its model builder and data loader
+    code_sha256: str | None = None   # that file's content when the run was planned: its key, and what trains
 
     @property
     def run_id(self) -> str:
@@ -133,7 +134,7 @@ def run_key(spec: RunSpec, data_checksum: str) -> str:
     if spec.code:   # a user's section: its module builds the model, so its source decides the numbers too
         from experiments.files import file_sha256
 
-        parts.append(file_sha256(spec.code))
+        parts.append(spec.code_sha256 or file_sha256(spec.code))
     return make_key("run", *parts)
 
 

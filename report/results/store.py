@@ -18,13 +18,14 @@ import io
 import json
 import os
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock, Timeout
 
-from experiments.files import atomic_file, file_sha256
+from experiments.files import atomic_file, file_sha256, temporary_beside
 from ..errors import MkreportError
 
 
@@ -99,6 +100,7 @@ class Store:
         self.output = Path(output)
         self.root = self.output / "store"
         self._hashes: dict[tuple, str] = {}
+        self._staged: list[tuple[Path, Path]] | None = None   # (temporary, place) inside output_set()
 
     # ------------------------------------------------------------ paths
     def record_path(self, section: str, key: str) -> Path:
@@ -125,10 +127,37 @@ class Store:
         return path
 
     def write_output(self, name: str, data: bytes | str) -> Path:
-        """A generated file of the report (metrics.csv, report.html, a figure), written atomically."""
+        """A generated file of the report (metrics.csv, report.html, a figure), written atomically; inside
+        output_set(), staged and put in place with the rest of the set."""
         path = self.output / name
-        atomic_write_bytes(path, data.encode() if isinstance(data, str) else data)
+        data = data.encode() if isinstance(data, str) else data
+        if self._staged is not None:
+            try:
+                self._staged.append((temporary_beside(path, data), path))
+            except OSError as error:
+                raise OutputError(path, error) from None
+        else:
+            atomic_write_bytes(path, data)
         return path
+
+    @contextmanager
+    def output_set(self):
+        """The outputs written inside are one set: each is staged beside its place and all are renamed into
+        place when the block ends without an error (a rename needs no space), so a failure part-way — a full
+        disk while the PDF is written — leaves the previous report, claims.json and metrics.csv whole."""
+        self._staged = []
+        try:
+            yield
+            for temporary, path in self._staged:
+                try:
+                    os.replace(temporary, path)
+                except OSError as error:
+                    raise OutputError(path, error) from None
+        finally:
+            for temporary, _ in self._staged:
+                if temporary.exists():
+                    temporary.unlink()
+            self._staged = None
 
     # ------------------------------------------------------------ reading
     def load(self, section: str, key: str) -> Stored | None:

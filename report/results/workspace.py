@@ -17,6 +17,14 @@ from .runs import RunSpec, index_by_run, run_key, run_state
 from .store import CorruptResult, Store, make_key
 
 
+CHECKSUMS = "data-checksums.json"   # in the output folder: each dataset's checksum as its build trained on it
+
+
+def data_id(name: str, code: str | None) -> str:
+    """A dataset's name in CHECKSUMS: a user's loader by its module's file name too."""
+    return name if code is None else f"{name} ({Path(code).name})"
+
+
 @dataclass(frozen=True)
 class Analysis:
     """A section's cached computation over stored runs, as read back from the store."""
@@ -34,6 +42,23 @@ class AnalysisInputs:
     records: dict[str, list[dict]]                         # section → current run records
     arrays: Callable[[str, dict], dict[str, np.ndarray]]   # (section, record) → the run's stored arrays
     dataset: Callable[[str], object]                       # name → experiments.data.Dataset
+
+
+def _distinct(specs: list[RunSpec]) -> list[RunSpec]:
+    """A section's runs, each once and with a seed a run can have (a section of one's own makes its own
+    list): the same run twice would count one stored result as two seeds."""
+    from ..stats.sequential import FIRST_ROUND_SEED
+
+    seen = set()
+    for spec in specs:
+        if isinstance(spec.seed, bool) or not isinstance(spec.seed, int) or not 0 <= spec.seed < FIRST_ROUND_SEED:
+            raise ConfigError(f"run {spec.run_id}: seed {spec.seed!r} is not a whole number from 0 to "
+                              f"{FIRST_ROUND_SEED - 1} (from {FIRST_ROUND_SEED} on are the seeds --resolve adds)")
+        if spec.run_id in seen:
+            raise ConfigError(f"section {spec.section} plans run {spec.run_id} twice (its runs() lists it twice: "
+                              "one stored result would count as two seeds)")
+        seen.add(spec.run_id)
+    return specs
 
 
 class Workspace:
@@ -55,6 +80,7 @@ class Workspace:
         self.sections = tuple(sections)
         self._by_name = {section.name: section for section in self.sections}
         self._datasets = {}
+        self.data_from_record = set()   # datasets whose checksum came from CHECKSUMS (not on this machine)
 
     def section(self, name: str):
         return self._by_name[name]
@@ -74,8 +100,9 @@ class Workspace:
 
         from .rounds import with_rounds
 
-        specs = with_rounds([spec for section in (self.sections if sections is None else sections)
-                             for spec in section.runs(self.config, logs=self.store.output)], self.store.output)
+        specs = with_rounds(_distinct([spec for section in (self.sections if sections is None else sections)
+                                       for spec in section.runs(self.config, logs=self.store.output)]),
+                            self.store.output)
         if self.kernels is not None:   # a parameter only where they are not TensorFlow's own: old keys hold
             from dataclasses import replace
 
@@ -87,7 +114,41 @@ class Workspace:
             if unknown:
                 raise ConfigError(f"run {spec.run_id}: params {', '.join(unknown)} are read by nothing "
                                   f"(a run's params may hold {', '.join(sorted(RUN_PARAMS))})")
-        return [(spec, run_key(spec, self.dataset(spec.dataset, spec.code).checksum)) for spec in specs]
+        return [(spec, run_key(spec, self.checksum(spec.dataset, spec.code))) for spec in specs]
+
+    def checksum(self, name: str, code: str | None = None) -> str:
+        """The dataset's checksum (what a run's key holds). A command that only reads (status, check,
+        render) on a folder whose data is not on this machine (a received one) takes the checksum its
+        build recorded (CHECKSUMS): what is stored is judged against the data it was trained on."""
+        from experiments.errors import DataError
+
+        try:
+            return self.dataset(name, code).checksum
+        except DataError:
+            recorded = None if self.download else self.recorded_checksums().get(data_id(name, code))
+            if recorded is None:
+                raise
+            self.data_from_record.add(data_id(name, code))
+            return recorded
+
+    def recorded_checksums(self) -> dict[str, str]:
+        import json
+
+        try:
+            found = json.loads((self.store.output / CHECKSUMS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)} \
+            if isinstance(found, dict) else {}
+
+    def record_checksums(self) -> None:
+        """After a build: the checksum of every dataset it loaded, beside those of earlier builds."""
+        import json
+
+        loaded = {data_id(name, code): dataset.checksum for (name, code), dataset in self._datasets.items()}
+        if loaded:
+            merged = {**self.recorded_checksums(), **loaded}
+            self.store.write_output(CHECKSUMS, json.dumps(merged, indent=1, sort_keys=True) + "\n")
 
     def records(self, section_name: str) -> list[dict]:
         """Current records of a section's runs; MkreportError naming the command if any is missing."""

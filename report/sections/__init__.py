@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,46 @@ class Section:
                     log = None
             raise UserCodeError(self.name, function, self.source and self.source.name, error, log) from error
 
+    def summarize(self, records: dict, analysis, settings: dict, logs: Path | None = None) -> dict:
+        """The section's summary; a section of one's own is held to MAX_SUMMARY_TEXT characters in any one
+        string (a 5 MB string took minutes to lay out), said as what its summarize() returned."""
+        summary = self.call("summarize", records, analysis, settings, logs=logs)
+        if self.own:
+            longest = max(_strings(summary), key=len, default="")
+            problem = None if isinstance(summary, dict) else f"{type(summary).__name__}, not a dict"
+            if len(longest) > MAX_SUMMARY_TEXT:
+                problem = (f"a text of {len(longest):,} characters ({longest[:30]!r}…); a summary's texts are at most "
+                           f"{MAX_SUMMARY_TEXT:,} characters each (put long material in a note or a table)")
+            if problem:
+                from ..errors import UserCodeError
+
+                raise UserCodeError(self.name, "summarize", self.source and self.source.name, None, returned=problem)
+        return summary
+
+    def figures(self, summary: dict, logs: Path | None = None) -> dict[str, bytes]:
+        """name → PNG bytes; a section of one's own is held to names that are a file name in figures/ (no
+        path: "../x" would write outside the output folder) and to PNG bytes."""
+        figures = self.call("figures", summary, logs=logs)
+        if self.own:
+            problem = None
+            if not isinstance(figures, dict):
+                problem = f"{type(figures).__name__}, not a dict of name → PNG bytes"
+            else:
+                for name, png in figures.items():
+                    if not isinstance(name, str) or not FIGURE_NAME.fullmatch(name):
+                        problem = (f"the figure name {str(name)[:80]!r}: a name is letters, digits, - and _ (at most "
+                                   "64), the file's name in figures/")
+                    elif not isinstance(png, bytes) or not png.startswith(b"\x89PNG"):
+                        problem = (f"figure {name!r} as {type(png).__name__}, not PNG bytes (kit.figures and "
+                                   "matplotlib's savefig(format=\"png\") give them)")
+                    if problem:
+                        break
+            if problem:
+                from ..errors import UserCodeError
+
+                raise UserCodeError(self.name, "figures", self.source and self.source.name, None, returned=problem)
+        return figures
+
     def runs(self, config: dict, logs: Path | None = None) -> list:
         from dataclasses import replace
 
@@ -109,7 +150,10 @@ class Section:
         # a run of the user's own section names the module it was planned by: its model builder and data
         # loader are found there, and its key hashes that file, so an edit retrains exactly these runs
         self._check_names(specs)
-        return [replace(spec, code=str(self.source)) for spec in specs]
+        from experiments.files import file_sha256
+
+        digest = file_sha256(self.source)
+        return [replace(spec, code=str(self.source), code_sha256=digest) for spec in specs]
 
     def _check_names(self, specs) -> None:
         """Every model and dataset a run names is mkreport's or a function of this module: a typo is one
@@ -148,6 +192,22 @@ SECTIONS = tuple(Section.from_module(importlib.import_module(f"{__name__}.{name}
 BY_NAME = {section.name: section for section in SECTIONS}
 ENTRY_POINTS = "mkreport.sections"   # the group a package names its sections in, as pytest and MkDocs plugins do
 CONTRACT = ("TITLE", "runs", "summarize", "figures")
+MAX_SUMMARY_TEXT = 100_000
+
+
+def _strings(value, depth: int = 0):
+    """Every string in a summary (dicts, lists, tuples, a claim's text), to a depth that real summaries have."""
+    if isinstance(value, str):
+        yield value
+    elif depth < 8 and isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif depth < 8 and isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item, depth + 1)
+    elif hasattr(value, "text") and isinstance(getattr(value, "text"), str):
+        yield value.text
+FIGURE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def own_section(module: ModuleType, where: str) -> Section:
@@ -158,6 +218,11 @@ def own_section(module: ModuleType, where: str) -> Section:
     if missing:
         raise ConfigError(f"section {module.__name__} ({where}) lacks {', '.join(missing)}; a section module "
                           "defines TITLE, runs, summarize and figures (docs/sections.md)")
+    title = getattr(module, "TITLE")
+    if not isinstance(title, str) or not title.strip() or len(title) > 200:
+        raise ConfigError(f"section {module.__name__} ({where}): TITLE must be the section's heading, a line of "
+                          f"text (up to 200 characters), not {type(title).__name__}" +
+                          (f" of {len(title)} characters" if isinstance(title, str) and title.strip() else ""))
     name = module.__name__.rsplit(".", 1)[-1]
     if name in BY_NAME:
         raise ConfigError(f"section {module.__name__} ({where}) has the name of mkreport's own section {name}")
@@ -165,13 +230,30 @@ def own_section(module: ModuleType, where: str) -> Section:
     return Section(name, module, folder if folder and folder.is_dir() else None, own=True)
 
 
-def _import(name: str, where: str) -> ModuleType:
+def _guarded_import(name: str, where: str, load):
+    """load() (a user's module being imported), with whatever it prints kept from the terminal and any
+    exception — sys.exit() and a module-level argparse's exit included — one ConfigError naming the section."""
+    import contextlib
+    import io
+
     from ..errors import ConfigError
 
+    printed = io.StringIO()
     try:
-        return importlib.import_module(name)
-    except Exception as error:   # a user's module may fail in any way; say which and why, in one line
-        raise ConfigError(f"section {name} ({where}) cannot be imported: {type(error).__name__}: {error}") from None
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            return load()
+    except (Exception, SystemExit) as error:   # a user's module may fail in any way; say which and why, in one line
+        if isinstance(error, SystemExit):
+            said = printed.getvalue().strip().splitlines()
+            why = f"it called sys.exit({error.code!r}) while being imported" + (f" after printing {said[-1][:120]!r}"
+                                                                                if said else "")
+        else:
+            why = f"{type(error).__name__}: {error}"
+        raise ConfigError(f"section {name} ({where}) cannot be imported: {why}") from None
+
+
+def _import(name: str, where: str) -> ModuleType:
+    return _guarded_import(name, where, lambda: importlib.import_module(name))
 
 
 def _listed(name: str, config_file: Path | None) -> Section:
@@ -196,10 +278,10 @@ def _listed(name: str, config_file: Path | None) -> Section:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
-    except Exception as error:   # a user's module may fail in any way; say which and why, in one line
+        _guarded_import(name, where, lambda: spec.loader.exec_module(module))
+    except ConfigError:
         del sys.modules[name]
-        raise ConfigError(f"section {name} ({where}) cannot be imported: {type(error).__name__}: {error}") from None
+        raise
     return own_section(module, where)
 
 
@@ -217,10 +299,7 @@ def installed_sections(only=None) -> list[Section]:
         if only is not None and point.name not in only and point.value.rsplit(".", 1)[-1] not in only:
             continue
         where = f"entry point {point.name} of {point.dist.name if point.dist else 'an installed package'}"
-        try:
-            module = point.load()
-        except Exception as error:
-            raise ConfigError(f"section {point.name} ({where}) cannot be imported: {type(error).__name__}: {error}") from None
+        module = _guarded_import(point.name, where, point.load)
         if not isinstance(module, ModuleType):
             raise ConfigError(f"section {point.name} ({where}) must name a module, not {type(module).__name__}")
         found.append(own_section(module, where))

@@ -25,6 +25,10 @@ from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, image
 from .config_checks import boolean, choice, listof, number, text, whole   # noqa: F401  (for a section's CHECKS)
 
 BUDGET = ("epochs", "batch_size", "samples_per_epoch", "test_samples", "log_every_steps")
+# what each budget key may hold: the bounds of mkreport's own sections (report/config.py LIMITS)
+BUDGET_CHECKS = {"epochs": whole(1, 1000), "batch_size": whole(1, 65_536), "samples_per_epoch": whole(1, 10_000_000),
+                 "test_samples": whole(1, 1_000_000), "log_every_steps": whole(1, 1_000_000),
+                 "curve_test_samples": whole(1, 1_000_000)}
 DATASETS = ("cifar10", "mnist")   # or "cifar10-rgb", or the name of a loader function of your module
 
 
@@ -41,6 +45,13 @@ def train_params(table: dict, **params) -> dict:
                           "to the section's CONFIG table, as `mkreport new-section` writes it)")
     budget = {key: table[key] for key in BUDGET}
     budget["curve_test_samples"] = table.get("curve_test_samples", table["test_samples"])
+    for key, value in budget.items():
+        problem = BUDGET_CHECKS[key](value)
+        if problem:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"kit.train_params: {key} = {value!r} in the section's config table; it must be "
+                              f"{problem}")
     return {**params, **budget, **with_precision(table.get("precision", "float32"))}
 
 

@@ -158,6 +158,7 @@ def train_missing(ws, sections, force: bool = False, fail_fast: bool = False,
 
 def _train_serial(ws, todo, progress):
     """In this process, with a progress line per epoch."""
+    from experiments import own_code
     from experiments.training import train_run
 
     from .devices import memory_growth
@@ -170,6 +171,7 @@ def _train_serial(ws, todo, progress):
         progress.start_run(spec.run_id)
         started = time.perf_counter()
         try:
+            own_code.expect(spec.code, spec.code_sha256)
             result = train_run(spec.params, spec.seed, ws.dataset(spec.dataset, spec.code),
                                on_epoch=lambda m, e=spec.params["epochs"]: progress.epoch(e, m), code=spec.code)
             error = None

@@ -78,6 +78,7 @@ def train_in_worker(spec, data_dir, threads: int):
 def train_with_data(spec, dataset, threads: int, on_epoch=None):
     """One run with `threads` TensorFlow threads. As a Ray task the dataset arrives decoded through
     Ray's object store, so no worker downloads or decodes anything."""
+    from experiments import own_code
     from experiments.training import train_run
 
     from .devices import memory_growth
@@ -85,6 +86,7 @@ def train_with_data(spec, dataset, threads: int, on_epoch=None):
     memory_growth()
     started = time.perf_counter()
     try:
+        own_code.expect(spec.code, spec.code_sha256)
         result = train_run(spec.params, spec.seed, dataset, on_epoch=on_epoch, threads=threads, code=spec.code)
         error = None
     except Exception as exc:
