@@ -267,20 +267,61 @@ def train_run(params: dict, seed: int, data: Dataset,
         return dict(_fit(params, seed, data, on_epoch, threads_in_force, code), cpu_kernels=kernels)
 
 
-def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int, code: str | None) -> dict:
+def compiled_model(params: dict, code: str | None = None):
+    """The run's model, checked and compiled: with the optimizer its params name and the cross-entropy its
+    head takes (logits, or a softmax's probabilities); a model its builder compiled keeps its own optimizer
+    and loss. Accuracy is the metric mkreport reads in every case."""
     import keras
-    import tensorflow as tf
 
     from .models import build_model, make_optimizer
 
     model = build_model(params, code)
+    check_model(model, params["model"])
+    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
+    else:
+        model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"],
+                                               params.get("momentum", 0.0)),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(model)),
+                      metrics=["accuracy"])
+    return model
+
+
+def ends_in_softmax(model) -> bool:
+    """Whether the model's last layer turns logits into probabilities (Dense(10, activation="softmax"), a
+    Softmax or Activation("softmax") layer): its loss then takes probabilities (from_logits=False). Keras
+    computes that loss from the logits underneath, so the numbers are those of a logits head."""
+    last = model.layers[-1] if model.layers else None
+    activation = getattr(last, "activation", None)
+    return type(last).__name__ == "Softmax" or getattr(activation, "__name__", "") == "softmax"
+
+
+def check_model(model, name: str) -> None:
+    """Before training: ten outputs (the labels are 0–9), and no Rescaling layer where mkreport already
+    scales the images (uint8 → [0, 1]): each is one line naming the model, and the run is not trained."""
     outputs = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     if outputs != NUM_CLASSES:   # 11 logits for 10 classes would train and score as if nothing were wrong
-        raise ValueError(f"the model {params['model']!r} gives {outputs} outputs per image (its output shape "
-                         f"{model.output_shape}); the labels are 0–{NUM_CLASSES - 1}: it must end in {NUM_CLASSES} logits")
-    model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"], params.get("momentum", 0.0)),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+        raise ValueError(f"the model {name!r} gives {outputs} outputs per image (its output shape "
+                         f"{model.output_shape}); the labels are 0–{NUM_CLASSES - 1}: it must end in {NUM_CLASSES} "
+                         "logits (or a softmax over 10)")
+    scaling = [layer.name for layer in _all_layers(model) if type(layer).__name__ == "Rescaling"]
+    if scaling:
+        raise ValueError(f"the model {name!r} has a Rescaling layer ({scaling[0]}), but mkreport already scales "
+                         "the images to [0, 1] (uint8 divided by 255) before the model: they would be scaled "
+                         "twice; remove the layer")
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):   # a nested Sequential or Model
+            yield from _all_layers(layer)
+
+
+def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int, code: str | None) -> dict:
+    import tensorflow as tf
+
+    model = compiled_model(params, code)
     test_rows = fixed_test_subset(data, params["test_samples"])
     curve_rows = fixed_test_subset(data, curve_test_count(params))
     x_curve, y_curve = to_inputs(data.x_test[curve_rows], params["model"]), data.y_test[curve_rows]

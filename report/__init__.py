@@ -25,3 +25,7 @@ try:
     __version__ = version("mkreport-dl")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
+
+from .api import Report, build  # noqa: E402  (the Python API: experiments and templates are found first)
+
+__all__ = ["Report", "build", "__version__"]

@@ -29,7 +29,7 @@ def test_notes_written_by_init_are_in_the_next_render_and_words_need_no_force(sm
 
 @pytest.mark.slow
 def test_rerunning_one_section_never_hands_in_half_a_report(smoke_build, tmp_path):
-    from report.build import sections_in
+    from report.pipeline import sections_in
 
     output = copy_build(smoke_build, tmp_path)
     env = {"MKREPORT_CACHE_DIR": str(smoke_build["cache"])}
@@ -94,7 +94,7 @@ def test_a_script_without_a_main_guard_gets_one_clear_error_not_a_restart_loop(t
     script = tmp_path / "build.py"
     script.write_text(
         "from pathlib import Path\n"
-        "from report.build import build_report\n"
+        "from report.pipeline import build_report\n"
         "from report.config import load_config\n"
         "from report.results.workspace import Workspace\n"
         "from report.sections import SECTIONS\n"

@@ -21,7 +21,7 @@ ALLOWED = {
     "report.top": {"experiments", "report.errors", "report.stats", "report.results", "report.training",
                    "report.output", "report.sections"},
 }
-TOP_MODULES = {"report.cli", "report.build", "report.config", "report.claims_file", "report.results_table",
+TOP_MODULES = {"report.cli", "report.api", "report.session", "report.pipeline", "report.config", "report.claims_file", "report.results_table",
                "report.__main__"}
 
 

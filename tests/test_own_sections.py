@@ -308,7 +308,7 @@ def test_a_sections_own_model_and_data_train_alike_in_worker_processes_and_on_ra
     """--jobs 2 (worker processes) and --executor ray: each imports the section's module by its path, trains
     its own model on its own data, and gets the same numbers; the default template shows the section."""
     pytest.importorskip("ray")
-    from report.build import build_report
+    from report.pipeline import build_report
     from report.results.workspace import Workspace
     from report.training.execute import Executor
 

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from report.build import resolve
+from report.pipeline import resolve
 from report.config import load_config, parse_budget
 from report.errors import ConfigError
 from report.results.rounds import read_rounds

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from report.build import build_report
+from report.pipeline import build_report
 from report.config import load_config
 from report.training.execute import Executor, train_missing
 from report.sections import BY_NAME, SECTIONS

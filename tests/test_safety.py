@@ -224,7 +224,7 @@ def test_the_report_pair_is_written_only_when_both_are_made(tmp_path, monkeypatc
 
 @pytest.mark.slow
 def test_a_note_edited_while_the_report_is_written_is_caught_by_the_next_build(smoke_build, tmp_path, monkeypatch):
-    from report.build import build_report
+    from report.pipeline import build_report
     from report.config import load_config
     from report.output import render
     from report.output.uptodate import is_up_to_date

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from report.build import build_report
+from report.pipeline import build_report
 from report.config import load_config
 from report.sections import SECTIONS, Section
 from report.results.workspace import Workspace

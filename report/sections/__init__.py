@@ -102,15 +102,18 @@ class Section:
             raise UserCodeError(self.name, function, self.source and self.source.name, error, log) from error
 
     def summarize(self, records: dict, analysis, settings: dict, logs: Path | None = None) -> dict:
-        """The section's summary; a section of one's own is held to MAX_SUMMARY_TEXT characters in any one
-        string (a 5 MB string took minutes to lay out), said as what its summarize() returned."""
+        """The section's summary; a section of one's own is held to MAX_SUMMARY_TEXT characters of text in
+        all (a 5 MB string took minutes to lay out), said as what its summarize() returned."""
         summary = self.call("summarize", records, analysis, settings, logs=logs)
         if self.own:
-            longest = max(_strings(summary), key=len, default="")
+            texts = list(_strings(summary))
+            total = sum(map(len, texts))
             problem = None if isinstance(summary, dict) else f"{type(summary).__name__}, not a dict"
-            if len(longest) > MAX_SUMMARY_TEXT:
-                problem = (f"a text of {len(longest):,} characters ({longest[:30]!r}…); a summary's texts are at most "
-                           f"{MAX_SUMMARY_TEXT:,} characters each (put long material in a note or a table)")
+            if total > MAX_SUMMARY_TEXT:
+                longest = max(texts, key=len)
+                problem = (f"texts of {total:,} characters (the longest {longest[:30]!r}…, {len(longest):,}); a "
+                           f"summary's texts are at most {MAX_SUMMARY_TEXT:,} characters in all (put long material "
+                           "in a note or a table)")
             if problem:
                 from ..errors import UserCodeError
 
@@ -192,7 +195,7 @@ SECTIONS = tuple(Section.from_module(importlib.import_module(f"{__name__}.{name}
 BY_NAME = {section.name: section for section in SECTIONS}
 ENTRY_POINTS = "mkreport.sections"   # the group a package names its sections in, as pytest and MkDocs plugins do
 CONTRACT = ("TITLE", "runs", "summarize", "figures")
-MAX_SUMMARY_TEXT = 100_000
+MAX_SUMMARY_TEXT = 200_000
 
 
 def _strings(value, depth: int = 0):

@@ -30,7 +30,7 @@ def architecture(params: dict) -> tuple:
 
     shape = tuple(repr(params.get(key)) for key in (*NETWORK_KEYS, "input_shape"))   # LeNet5's settings
     return (params["model"], params.get("cell"), params.get("hidden_size"), shape,
-            params["batch_size"], params["optimizer"], params.get("precision", "float32"), params.get("cpu_kernels"))
+            params["batch_size"], params.get("optimizer"), params.get("precision", "float32"), params.get("cpu_kernels"))
 
 
 @dataclass
@@ -88,18 +88,13 @@ def measure_speed(params: dict, data, code: str | None = None, batches: int = 6)
 
 
 def _timed(params: dict, data, batches: int, code: str | None = None) -> Speed:
-    import keras
-
-    from experiments.models import build_model, make_optimizer
-    from experiments.training import EVAL_BATCH, to_inputs
+    from experiments.training import EVAL_BATCH, compiled_model, to_inputs
 
     size = params["batch_size"]
     x = to_inputs(data.x_train[: size * batches], params["model"])
     y = data.y_train[: size * batches]
     started = time.perf_counter()
-    model = build_model(params, code)
-    model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"], params.get("momentum", 0.0)),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model = compiled_model(params, code)
     model.fit(x[:size], y[:size], batch_size=size, verbose=0)
     model.evaluate(x[:size], y[:size], batch_size=EVAL_BATCH, verbose=0)
     fixed = time.perf_counter() - started

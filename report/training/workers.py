@@ -59,7 +59,10 @@ def warm_up() -> None:
 
 def train_in_worker(spec, data_dir, threads: int):
     """A --jobs worker process: decodes each dataset once (from the cache), then trains."""
+    from experiments import own_code
     from experiments.data import load_dataset
+
+    own_code.expect(spec.code, spec.code_sha256)   # a loader of the user's module is read from those bytes too
 
     if _LOGS is not None:
         from .logs import point_fd2_at, run_log
