@@ -26,13 +26,18 @@ def _umask() -> int:
     return mask
 
 
-def temporary_beside(path: Path, data: bytes) -> Path:
-    """data in a temporary file beside `path` (readable as the umask says), to be renamed onto it later."""
-    path = Path(path)
+def _open_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file beside `path` (its folder made), readable as the umask says: (handle, its path)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(handle, 0o666 & ~_umask())
+    return handle, temporary
+
+
+def temporary_beside(path: Path, data: bytes) -> Path:
+    """data in a temporary file beside `path`, to be renamed onto it later (Store.output_set)."""
+    handle, temporary = _open_beside(Path(path))
     try:
-        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as out:
             out.write(data)
     except BaseException:
@@ -49,10 +54,8 @@ def atomic_file(path: Path, sync: bool = False):
     no temporary file is left behind. sync: fsync before the rename (results that must survive
     a power cut)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = _open_beside(path)
     try:
-        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as out:
             yield out
             if sync:

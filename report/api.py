@@ -121,10 +121,8 @@ def build(config=None, profile: str | None = None, output="output", sections=Non
     full); data_dir: default $MKREPORT_DATA_DIR; sets: ["cnn.epochs=3", …] as --set; resolve: a time budget
     ("30m") as --resolve. Returns the Report; raises report.errors.MkreportError (ConfigError for bad
     settings, …) with the command line's one-line message."""
-    from .config import parse_budget
     from .errors import ConfigError
-    from .session import open_workspace, tell
-    from .training.execute import Executor
+    from .session import build_settings, open_workspace, tell
 
     if profile not in (None, "full", "quick", "smoke"):
         raise ConfigError(f"profile {profile!r}: one of full, quick, smoke")
@@ -140,18 +138,10 @@ def build(config=None, profile: str | None = None, output="output", sections=Non
     if unknown:
         raise ConfigError(f"no section {unknown[0]!r}; this config's sections are "
                           f"{', '.join(s.name for s in ws.sections)}")
-    budget = resolve if resolve is not None else ws.config["report"]["resolve"] or None
-    if budget is not None:
-        ws.resolve = parse_budget(budget)
-        if ws.resolve is None:
-            raise ConfigError(f"resolve={budget!r}: a time budget such as 30m, 90s or 2h, or none for no limit")
-    if executor == "ray":
-        from .training.ray_executor import check_available
-
-        check_available()
+    runner = build_settings(ws, resolve, executor, jobs, option="resolve")
     try:
         built = build_sections(ws, list(sections) if sections else None, force, fail_fast, strict=not sections,
-                               executor=Executor(executor, jobs), say=tell)
+                               executor=runner, say=tell)
     except NoResults as error:
         raise MkreportError(str(error)) from None
     if built is None:

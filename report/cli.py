@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import USER_ERRORS, ConfigError, Interrupted, MkreportError, NoResults
+from .errors import USER_ERRORS, Interrupted, MkreportError, NoResults
 from .sections import SECTIONS
 
 INTERRUPTED = Interrupted.exit_code
@@ -131,23 +131,10 @@ def build_options(command):
 
     @functools.wraps(command)
     def wrapper(ws, force, fail_fast, jobs, executor, address, cpus_per_run, gpus_per_run, verbose, resolve):
-        from .config import parse_budget
-        from .training.execute import Executor
+        from .session import build_settings
 
-        budget = resolve if resolve is not None else ws.config["report"]["resolve"] or None
-        if budget is not None:
-            ws.resolve = parse_budget(budget)
-            if ws.resolve is None:
-                raise ConfigError(f"--resolve {budget!r}: a time budget such as 30m, 90s or 2h, or none for no limit")
-
-        if executor == "ray":
-            from .training.ray_executor import check_available
-
-            check_available()
-        elif address or cpus_per_run or gpus_per_run:
-            raise ConfigError("--address, --cpus-per-run and --gpus-per-run go with --executor ray")
-        return command(ws, force, fail_fast, Executor(executor, jobs, address, cpus_per_run, gpus_per_run,
-                                                      quiet_native_logs=not verbose))
+        return command(ws, force, fail_fast, build_settings(ws, resolve, executor, jobs, address, cpus_per_run,
+                                                            gpus_per_run, verbose))
     return wrapper
 
 

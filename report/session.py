@@ -84,6 +84,27 @@ def open_workspace(config_file, profile, sets, data_dir, notes, templates, claim
     return ws
 
 
+def build_settings(ws, resolve: str | None, kind: str = "local", jobs: int | None = None, address=None,
+                   cpus_per_run=None, gpus_per_run=None, verbose: bool = False, option: str = "--resolve"):
+    """What a training command adds to its workspace: the --resolve budget (else [report] resolve), and
+    the Executor, checked (Ray installed; its options only with it). option: how resolve is named to the user."""
+    from .config import parse_budget
+    from .training.execute import Executor
+
+    budget = resolve if resolve is not None else ws.config["report"]["resolve"] or None
+    if budget is not None:
+        ws.resolve = parse_budget(budget)
+        if ws.resolve is None:
+            raise ConfigError(f"{option} {budget!r}: a time budget such as 30m, 90s or 2h, or none for no limit")
+    if kind == "ray":
+        from .training.ray_executor import check_available
+
+        check_available()
+    elif address or cpus_per_run or gpus_per_run:
+        raise ConfigError("--address, --cpus-per-run and --gpus-per-run go with --executor ray")
+    return Executor(kind, jobs, address, cpus_per_run, gpus_per_run, quiet_native_logs=not verbose)
+
+
 def _writable_output(output: Path) -> Path:
     """The output folder exists and is writable, or the user is told so before any work starts."""
     if output.exists() and not output.is_dir():

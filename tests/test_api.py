@@ -38,7 +38,7 @@ def test_build_returns_the_claims_tables_and_report_and_a_second_call_reuses_eve
 @pytest.mark.parametrize("kwargs, says", [
     ({"profile": "huge"}, "profile 'huge': one of full, quick, smoke"),
     ({"profile": "smoke", "sections": ["cnnn"]}, "no section 'cnnn'"),
-    ({"profile": "smoke", "resolve": "soon"}, "resolve='soon': a time budget"),
+    ({"profile": "smoke", "resolve": "soon"}, "resolve 'soon': a time budget"),
 ])
 def test_bad_settings_raise_a_config_error_before_anything_trains(tmp_path, kwargs, says):
     from report import build

@@ -323,17 +323,12 @@ def test_d4_the_planned_source_is_the_key_and_is_what_loads(tmp_path, monkeypatc
     assert own_code.load_module(str(module)).VALUE == 1
 
 
-def test_d7_outputs_are_one_set_a_failure_part_way_leaves_the_previous_set_whole(tmp_path, monkeypatch):
-    """D7: ENOSPC while writing report.html left claims.json and metrics.csv of the new build beside the old
-    report, and `check` said OK."""
+def _disk_full_at_the_pdf(monkeypatch):
+    """The disk fills when report.pdf is written (ENOSPC, forced); returns the real writer."""
     import errno
 
     from report.results import store as store_module
-    from report.results.store import OutputError, Store
 
-    store = Store(tmp_path)
-    for name in ("claims.json", "metrics.csv", "report.html", "report.pdf"):
-        store.write_output(name, f"old {name}")
     real = store_module.temporary_beside
 
     def disk_full_at_the_pdf(path, data):
@@ -342,6 +337,19 @@ def test_d7_outputs_are_one_set_a_failure_part_way_leaves_the_previous_set_whole
         return real(path, data)
 
     monkeypatch.setattr(store_module, "temporary_beside", disk_full_at_the_pdf)
+    return real
+
+
+def test_d7_outputs_are_one_set_a_failure_part_way_leaves_the_previous_set_whole(tmp_path, monkeypatch):
+    """D7: ENOSPC while writing report.html left claims.json and metrics.csv of the new build beside the old
+    report, and `check` said OK."""
+    from report.results import store as store_module
+    from report.results.store import OutputError, Store
+
+    store = Store(tmp_path)
+    for name in ("claims.json", "metrics.csv", "report.html", "report.pdf"):
+        store.write_output(name, f"old {name}")
+    real = _disk_full_at_the_pdf(monkeypatch)
     with pytest.raises(OutputError, match="report.pdf: No space left on device"):
         with store.output_set():
             for name in ("claims.json", "metrics.csv", "report.html", "report.pdf"):
@@ -358,10 +366,7 @@ def test_d7_outputs_are_one_set_a_failure_part_way_leaves_the_previous_set_whole
 @pytest.mark.slow
 def test_d7_a_render_that_fails_at_the_pdf_keeps_every_output_of_the_previous_build(smoke_build, tmp_path,
                                                                                     monkeypatch):
-    import errno
-
     from report import cli
-    from report.results import store as store_module
 
     output = copy_build(smoke_build, tmp_path)
     before = {p.relative_to(output): p.read_bytes() for p in output.rglob("*")
@@ -369,14 +374,7 @@ def test_d7_a_render_that_fails_at_the_pdf_keeps_every_output_of_the_previous_bu
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "intro.md").write_text("A new introduction changes report.html.\n")
-    real = store_module.temporary_beside
-
-    def disk_full_at_the_pdf(path, data):
-        if path.name == "report.pdf":
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(path, data)
-
-    monkeypatch.setattr(store_module, "temporary_beside", disk_full_at_the_pdf)
+    _disk_full_at_the_pdf(monkeypatch)
     monkeypatch.setenv("MKREPORT_CACHE_DIR", str(smoke_build["cache"]))
     with pytest.raises(SystemExit) as exit_code:
         cli.main(["render", "--notes", str(notes), "--output", str(output), "--data-dir", str(smoke_build["data_dir"])])
