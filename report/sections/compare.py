@@ -118,9 +118,9 @@ def size_matched_claims(narrow, rnn, narrow_row: dict, rnn_row: dict, rnn_config
     largest = max(rnn_configs, key=lambda c: rnn_parameters(c.params["cell"], c.params["hidden_size"]))
     off = size / target - 1 if target else math.nan
     match = (f"The narrowed LeNet5 ({widths_text(network_of(narrow.params))} maps and units) has {size:,} "
-             f"parameters, {off:+.1%} against the {role}'s {target:,}")
+             f"parameters, {off:+.1%} against the {target:,} of the {role}")
     match += (": the two are matched in size within ±20 %." if abs(off) <= 0.2 else
-              f" — it was matched to the grid's largest RNN ({largest.label}), not to the best one, so the size "
+              f" — it was matched to the grid's largest RNN ({largest.label}), not to the {role}, so the size "
               "match does not hold for this comparison.")
     claims = [observation(match)]
     claims.append(against_best_rnn("At that size, the narrowed LeNet5", "narrowed LeNet5", narrow, rnn, rnn_configs,
