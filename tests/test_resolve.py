@@ -30,13 +30,18 @@ def accuracy(params, seed):
 
 @pytest.fixture
 def open_grid(tmp_path, data_dir, monkeypatch):
+    return grid_of(tmp_path, data_dir, monkeypatch, accuracy)
+
+
+def grid_of(tmp_path, data_dir, monkeypatch, accuracy_of):
+    """The CNN grid of four configurations, three seeds each, stored; accuracy_of(params, seed) is each run's."""
     config_file = tmp_path / "grid.toml"
     config_file.write_text('[cnn]\noptimizers = ["sgd", "adam"]\nlearning_rates = [0.1, 0.01]\nseeds = [0, 1, 2]\n')
     trained = []
 
     def train(params, seed, data, on_epoch=None, code=None):
         trained.append((params["optimizer"], params["learning_rate"], seed))
-        return fake_result(params, accuracy=accuracy(params, seed))
+        return fake_result(params, accuracy=accuracy_of(params, seed))
 
     monkeypatch.setattr("experiments.training.train_run", train)
     ws = Workspace(load_config(config_file, "smoke"), tmp_path / "output", data_dir, SECTIONS)
@@ -198,3 +203,36 @@ def test_the_seed_count_says_where_resolve_added_seeds():
                for seed in seeds]
     assert count(seed_count(records), "seed") == "2 seeds, up to 4 where --resolve added seeds"
     assert count(seed_count(records[4:]), "seed") == "2 seeds"
+
+
+def test_a_budget_spent_after_a_round_says_how_many_more_runs_would_decide_it(tmp_path, data_dir, monkeypatch):
+    """Issue 35: "budget spent: 3 candidates left, about 40 more runs would be needed"; the live line says the
+    round, the candidates, the time spent and the time left of the budget."""
+    import types
+
+    from report.training import resolve as resolving
+
+    def noisy(params, seed):   # the two Adam rates 0.01 apart with seed noise of ±0.03: open after a round
+        return accuracy(params, seed) + 5 * NOISE[seed % len(NOISE)] + (0.01 if params["learning_rate"] == 0.01 else 0)
+
+    ws, trained = grid_of(tmp_path, data_dir, monkeypatch, noisy)
+    clock = [0.0]
+    real = resolving.train_missing
+
+    def ten_seconds_a_round(*args, **kwargs):
+        clock[0] += 10.0
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(resolving, "pack", lambda seconds, workers: 10.0)
+    monkeypatch.setattr(resolving, "train_missing", ten_seconds_a_round)
+    monkeypatch.setattr(resolving, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    lines = []
+    outcome = resolving.resolve_section(ws, BY_NAME["cnn"], 15.0, 10, Console(_Lines(lines)), IN_PROCESS, False,
+                                       0.0, RunTally())
+    said = "".join(lines)
+    assert "resolve cnn: round 1, seed 1000 for the 2 configuration(s)" in said
+    assert "about 10 s; 0 s spent, 15 s of the budget left" in said
+    assert outcome.rounds == 1 and outcome.reason.startswith("budget spent: 2 configurations could still be the best; "
+                                                              "the next round (2 runs, about 10 s) would overrun the "
+                                                              "5 s left; about ")
+    assert "more runs would decide it (the median of 100 continuations" in outcome.reason, outcome.reason

@@ -67,18 +67,23 @@ def resolve_section(ws, section, budget: float, max_seeds: int, console, executo
         estimate = pack([seconds_per_run(configs, label) for label in candidates], workers)
         left = budget - (time.monotonic() - started)
         if not estimate <= left:      # also where a candidate has no timed seed (nan)
+            ahead = forecast(samples, chance_threshold(images_tested(records)), max_seeds)
+            more = sorted(ahead["runs"])[len(ahead["runs"]) // 2]
             why = (f"budget spent: {len(sequence.result.candidates)} configurations could still be the best; "
                    f"the next round ({len(candidates)} runs, about {estimate:.0f} s) would overrun the "
-                   f"{max(0.0, left):.0f} s left")
+                   f"{max(0.0, left):.0f} s left; about {more} more runs would decide it (the median of 100 "
+                   "continuations simulated from the current means and seed spread)")
             if not rounds and not read_rounds(ws.store.output, section.name):
                 why = (f"the budget is too small for one round: {len(candidates)} runs, about {estimate:.0f} s "
                        f"(budget {budget:.0f} s); {len(sequence.result.candidates)} configurations could be the best")
             return Resolved(section.name, why, rounds, runs, sequence.result.candidates)
         seed = FIRST_ROUND_SEED + len(read_rounds(ws.store.output, section.name))
         add_round(ws.store, section.name, seed, candidates)
+        spent = time.monotonic() - started
         console.say(f"resolve {section.name}: round {sequence.rounds + 1}, seed {seed} for the {len(candidates)} "
                     f"configuration(s) that could still be the best ({', '.join(candidates)}); about "
-                    f"{estimate:.0f} s, {max(0.0, left):.0f} s of the budget left")
+                    f"{estimate:.0f} s; {spent:.0f} s spent, " + ("no time limit" if math.isinf(budget) else
+                                                                   f"{max(0.0, left):.0f} s of the budget left"))
         trained = train_missing(ws, [section], False, fail_fast, console, executor)
         tally.trained += trained.trained
         tally.failed += trained.failed
