@@ -119,9 +119,14 @@ def check_notes(folder: Path | None) -> None:
 
 def _check_links(folder: Path) -> None:
     for path in sorted(Path(folder).glob("*.md")):
-        if Path(folder).resolve() not in path.resolve().parents:
-            raise ConfigError(f"note {path} is a link to a file outside the notes folder {folder}; copy the text "
-                              "into the note instead")
+        _check_inside(path, folder)
+
+
+def _check_inside(path: Path, folder: Path) -> None:
+    """A note that is a link out of its folder would leak a file into the report: refused."""
+    if Path(folder).resolve() not in path.resolve().parents:
+        raise ConfigError(f"note {path} is a link to a file outside the notes folder {folder}; copy the text "
+                          "into the note instead")
 
 
 def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
@@ -135,9 +140,7 @@ def read_notes(folder: Path | None, names, warn=None) -> dict[str, str]:
         path = folder / f"{name}.md"
         if not path.is_file():
             continue
-        if Path(folder).resolve() not in path.resolve().parents:   # a link out of the folder would leak a file
-            raise ConfigError(f"note {path} is a link to a file outside the notes folder {folder}; copy the text "
-                              "into the note instead")
+        _check_inside(path, folder)
         try:
             size = path.stat().st_size
             if size > MAX_NOTE_BYTES:

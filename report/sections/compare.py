@@ -65,11 +65,12 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     cnns = by_config(records["compare"])
     cnn = next(c for c in cnns if NARROWED not in c.label)
     narrow = next((c for c in cnns if NARROWED in c.label), None)
-    rnn = best(by_config(records["rnn"]))
+    rnn_configs = by_config(records["rnn"])
+    rnn = best(rnn_configs)
     if rnn is None:
         raise MkreportError("no RNN configuration finished; the comparison needs one (`mkreport rnn`)")
     # a draft budget whose RNN curves still rise cannot rank the RNN grid: its top mean is not "the best"
-    unranked = settings.get("draft", False) and still_learning(by_config(records["rnn"]))
+    unranked = settings.get("draft", False) and still_learning(rnn_configs)
     role = "top RNN of this draft" if unranked else "best RNN"
     thresholds = settings["accuracy_thresholds"]
     named = [("LeNet5 (CNN)", cnn)]
@@ -86,9 +87,9 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     claims = [observation(f"The RNN set beside LeNet5 is {rnn.label}, the highest mean of the RNN grid at this draft "
                           "budget, which is too small to rank that grid (its curves still rise): the full profile "
                           "may set another RNN here.")] if unranked else []
-    claims += cnn_versus_rnn(cnn, rnn, rows[0], rows[-1], by_config(records["rnn"]), role)
+    claims += cnn_versus_rnn(cnn, rnn, rows[0], rows[-1], rnn_configs, role)
     if narrow:
-        claims += size_matched_claims(narrow, rnn, rows[1], rows[-1], by_config(records["rnn"]), role)
+        claims += size_matched_claims(narrow, rnn, rows[1], rows[-1], rnn_configs, role)
     elif settings["size_matched"]:
         largest = max(rnn_parameters(r["params"]["cell"], r["params"]["hidden_size"]) for r in records["rnn"])
         claims.append(observation(f"No narrowed LeNet5 was trained: the largest RNN configuration has {largest:,} "
