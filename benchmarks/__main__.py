@@ -4,6 +4,7 @@
     python -m benchmarks --precision [--data-dir DIR] [--seeds 3]
     python -m benchmarks --profiles smoke quick [full] [--data-dir DIR] [--save]
     python -m benchmarks --kernels
+    python -m benchmarks --statistics [--json] [--grids N] [--only SCENARIOS] [--procedure NAME] [--frontier]
 
 --save also writes the table to benchmarks/last_run.md with the machine it ran on.
 --precision trains the LeNet5 grid's best configuration (full budget) and one RNN configuration in
@@ -189,6 +190,10 @@ def main() -> None:
                         help="simulated grids through the report's statistics (benchmarks/statistics.py)")
     parser.add_argument("--json", action="store_true", help="with --statistics: a JSON list")
     parser.add_argument("--grids", type=int, default=1000, help="with --statistics: grids per scenario")
+    parser.add_argument("--only", help="with --statistics: these scenarios (comma-separated), no --resolve rows")
+    parser.add_argument("--procedure", help="with --statistics: this procedure only (report, mcb-one-way, …)")
+    parser.add_argument("--frontier", action="store_true",
+                        help="with --statistics: families of procedures, power against robustness (benchmarks/frontier.py)")
     args = parser.parse_args()
     if args.kernels:
         print(kernels_benchmark())
@@ -196,7 +201,7 @@ def main() -> None:
     if args.statistics:
         from .statistics import main as statistics_main
 
-        statistics_main(args.json, args.grids)
+        statistics_main(args.json, args.grids, args.only, args.procedure, args.frontier)
         return
     if args.profiles:
         lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_name()}; python {platform.python_version()}",

@@ -139,10 +139,12 @@ def _row(scenario, seeds, name, grids, counts, null: bool, extra=None) -> dict:
             "set_size": sizes / grids, **(extra or {})}
 
 
-def simulate(grids: int = 1000, seed: int = 0, procedures=None) -> list[dict]:
-    """Every best-of row, then the pairwise families' rows."""
+def simulate(grids: int = 1000, seed: int = 0, procedures=None, only: set | None = None) -> list[dict]:
+    """Every best-of row, then the pairwise families' rows; `only`: just these best-of scenarios."""
     rows = []
     for scenario, gap, unequal, correlation in SCENARIOS:
+        if only and scenario not in only:
+            continue
         for seeds in (2, 3):
             for name, procedure in (procedures or PROCEDURES).items():
                 rng = np.random.default_rng(seed)   # every procedure sees the same grids
@@ -165,7 +167,7 @@ def simulate(grids: int = 1000, seed: int = 0, procedures=None) -> list[dict]:
                 if gap == 0:
                     row["tie_rate"] = ties / runs
                 rows.append(row)
-    for seeds in (2, 3):
+    for seeds in (2, 3) if not only or "cifar10-collapse" in only else ():
         for name, procedure in (procedures or PROCEDURES).items():
             rng = np.random.default_rng(seed)
             excluded = named = kept = sizes = 0
@@ -177,7 +179,7 @@ def simulate(grids: int = 1000, seed: int = 0, procedures=None) -> list[dict]:
                 sizes += len(candidates)
             rows.append(_row("cifar10-collapse", seeds, name, grids, (excluded, named, 0, sizes), False,
                              {"power": None, "collapsing_kept": kept / grids}))
-    return rows + adaptive(grids, seed) + pairwise(grids, seed)
+    return rows if only else rows + adaptive(grids, seed) + pairwise(grids, seed)
 
 
 def pairwise(grids: int, seed: int) -> list[dict]:
@@ -287,6 +289,19 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(as_json: bool, grids: int) -> None:
-    rows = simulate(grids)
+def main(as_json: bool, grids: int, only: str | None = None, procedure: str | None = None,
+         frontier: bool = False) -> None:
+    """only: comma-separated best-of scenarios (no --resolve or pairwise rows); procedure: one of PROCEDURES."""
+    if frontier:
+        from .frontier import frontier as measure_frontier, table as frontier_table
+
+        rows = measure_frontier(grids)
+        print(json.dumps([{"procedure": name, **row} for name, row in rows], indent=1) if as_json
+              else frontier_table(rows))
+        return
+    names = set(only.split(",")) if only else None
+    unknown = (names or set()) - {s[0] for s in SCENARIOS} - {"cifar10-collapse"}
+    if unknown or (procedure and procedure not in PROCEDURES):
+        raise SystemExit(f"unknown scenario or procedure: {', '.join(sorted(unknown)) or procedure}")
+    rows = simulate(grids, procedures={procedure: PROCEDURES[procedure]} if procedure else None, only=names)
     print(json.dumps(rows, indent=1) if as_json else table(rows))

@@ -230,3 +230,19 @@ def test_occlusion_sentences_say_where_the_drop_is_and_never_name_object_or_back
     assert "upper-left corner" in claims[0].text and "to 0.20" in claims[0].text and "2%" in claims[0].text
     assert "no single region" in claims[1].text
     assert not any(word in c.text for c in claims for word in ("object", "background"))
+
+
+def test_the_frontier_benchmark_computes_the_reports_procedure_grid_by_grid():
+    """benchmarks/frontier.py measures families of procedures vectorized; its point for the report's rule
+    (flag 0.25, bound 0.25, seeds as blocks) must set aside exactly what best_set sets aside."""
+    import numpy as np
+
+    from benchmarks.frontier import grids, set_aside
+
+    for seeds, gap, unequal in ((3, 2.0, False), (2, 0.0, True), (3, 0.0, True)):
+        x = grids(np.random.default_rng(seeds), 150, seeds, gap, unequal)
+        vectorized = set_aside(x, flag=0.25, bound=0.25)
+        for g in range(len(x)):
+            below = best_set({f"c{i}": dict(enumerate(x[g, i])) for i in range(x.shape[1])}).below
+            assert {f"c{i}" for i in np.flatnonzero(vectorized[g])} == set(below)
+        assert vectorized.any()   # the comparison is not between two empty sets
