@@ -113,25 +113,48 @@ def _checked_images(images: np.ndarray, where: str) -> np.ndarray:
     return images
 
 
-def _checked_own_images(images: np.ndarray, where: str) -> np.ndarray:
-    if images.dtype != np.uint8 or images.ndim not in (3, 4):
-        raise DataError(f"{where}: images must be uint8 of shape (N, H, W) or (N, H, W, C), found "
-                        f"{images.dtype} {images.shape}")
-    return images
+def _checked_own_inputs(inputs: np.ndarray, where: str) -> np.ndarray:
+    """A user's inputs: uint8 images (scaled by mkreport) or numbers of any shape (passed as they are)."""
+    if inputs.dtype == np.uint8:
+        if inputs.ndim not in (3, 4):
+            raise DataError(f"{where}: uint8 images must be of shape (N, H, W) or (N, H, W, C), found {inputs.shape}")
+        return inputs
+    if inputs.ndim < 2 or not (np.issubdtype(inputs.dtype, np.floating) or np.issubdtype(inputs.dtype, np.integer)):
+        raise DataError(f"{where}: inputs must be uint8 images or numbers of shape (N, …), found "
+                        f"{inputs.dtype} {inputs.shape}")
+    if not np.all(np.isfinite(inputs)):
+        raise DataError(f"{where}: the inputs hold a value that is not a finite number (NaN or infinite)")
+    return inputs
+
+
+def _checked_own_targets(targets: np.ndarray, where: str) -> np.ndarray:
+    """A user's labels or targets: numbers, one row per input (the run's task checks the rest)."""
+    if targets.ndim < 1 or not (np.issubdtype(targets.dtype, np.number) or targets.dtype == bool):
+        raise DataError(f"{where}: labels must be an array of numbers, one per input, found "
+                        f"{targets.dtype} {targets.shape}")
+    return targets.astype(np.int64) if targets.dtype == bool else targets
 
 
 def _make(name, x_train, y_train, x_test, y_test, source, any_shape: bool = False) -> Dataset:
-    """any_shape: a user's loader may give images of any side and channel count (uint8 all the same)."""
-    check = _checked_own_images if any_shape else _checked_images
-    x_train = check(x_train, f"{source} (train)")
-    x_test = check(x_test, f"{source} (test)")
-    y_train = _checked_labels(y_train, f"{source} (train)")
-    y_test = _checked_labels(y_test, f"{source} (test)")
+    """any_shape: a user's loader, for a task of its own (experiments/tasks.py checks its labels against
+    the run's task): uint8 images of any side and channel count, or numeric features of any shape."""
+    if any_shape:
+        x_train, x_test = (_checked_own_inputs(x, f"{source} ({split})") for x, split in
+                           ((x_train, "train"), (x_test, "test")))
+        y_train, y_test = (_checked_own_targets(y, f"{source} ({split})") for y, split in
+                           ((y_train, "train"), (y_test, "test")))
+    else:
+        x_train = _checked_images(x_train, f"{source} (train)")
+        x_test = _checked_images(x_test, f"{source} (test)")
+        y_train = _checked_labels(y_train, f"{source} (train)")
+        y_test = _checked_labels(y_test, f"{source} (test)")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise DataError(f"{source}: number of images and labels differ")
     for split, images, labels in (("train", x_train, y_train), ("test", x_test, y_test)):
         if len(images) < MIN_SPLIT:
             raise DataError(f"{source}: the {split} split has {len(images)} image(s); it must not be empty")
+        if any_shape:
+            continue
         absent = sorted(set(range(NUM_CLASSES)) - set(np.unique(labels).tolist()))
         if absent:  # the report's chance level and per-class figures assume all ten classes
             raise DataError(f"{source}: the {split} split has no image of class {', '.join(map(str, absent))}; "
@@ -591,7 +614,8 @@ def built_in(name: str) -> bool:
 
 def own_dataset(name: str, code: str, data_dir: Path | None) -> Dataset:
     """A user's loader: name(data_dir) in the section's module returns (x_train, y_train, x_test, y_test):
-    uint8 images (N, H, W) or (N, H, W, C) and labels 0–9."""
+    uint8 images (N, H, W) or (N, H, W, C), or numeric features of any shape; labels (classes) or targets
+    that the run's task checks (experiments/tasks.py)."""
     from .own_code import function
 
     try:

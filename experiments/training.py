@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from .data import NUM_CLASSES, Dataset
+from . import tasks
+from .data import Dataset
 
 EVAL_BATCH = 1000  # evaluation has no backward pass: large batches are faster and change nothing
 # TensorFlow's thread count changes float sums (results differ at ~1e-5): every run uses the same
@@ -25,15 +26,28 @@ THREADS_PER_RUN = 1
 DIVERGENCE_LOSS = 100 * math.log(10)
 
 
-def diverges(loss: float) -> bool:
-    return not math.isfinite(loss) or loss > DIVERGENCE_LOSS
+def diverges(loss: float, task: tasks.Task | None = None) -> bool:
+    """A classification loss past a hundred times a uniform guess's (100 × ln 10 for ten classes); a
+    regression loss only when not finite (its scale is the targets')."""
+    if task is not None and not task.classifies:
+        return not math.isfinite(loss)
+    limit = DIVERGENCE_LOSS if task is None or task.classes == 10 else 100 * math.log(task.classes)
+    return not math.isfinite(loss) or loss > limit
 
 
 def to_inputs(images: np.ndarray, model_name: str) -> np.ndarray:
     """uint8 images → float32 in [0, 1]. The RNN reads grey images as rows (N, 28, 28); every other
-    model (LeNet5, a user's own) reads (N, H, W, C): grey images get a channel axis, colour ones are as they are."""
+    model (LeNet5, a user's own) reads (N, H, W, C): grey images get a channel axis, colour ones are as they are.
+    Inputs of any other dtype (a user's float features) are passed as they are, in float32."""
+    if images.dtype != np.uint8:
+        return images.astype(np.float32)
     x = images.astype(np.float32) / 255.0
     return x[..., None] if model_name != "rnn" and x.ndim == 3 else x
+
+
+def to_targets(labels: np.ndarray, task: tasks.Task) -> np.ndarray:
+    """Integer classes, or float32 regression targets."""
+    return labels.astype(np.float32) if not task.classifies else labels.astype(np.int64)
 
 
 def curve_test_count(params: dict) -> int:
@@ -131,10 +145,12 @@ def _batches(images: np.ndarray, labels: np.ndarray, model_name: str, epochs: li
     """One tf.data stream of every epoch's batches; a batch never spans two epochs.
 
     The split stays uint8 in memory and each batch is scaled as it is drawn, exactly as to_inputs
-    scales (float32 division by 255): no float copy of the whole split per run.
+    scales (float32 division by 255): no float copy of the whole split per run. Features of another
+    dtype are drawn as they are (float32).
     """
     import tensorflow as tf
 
+    scale = 255.0 if images.dtype == np.uint8 else 1.0
     images, labels = tf.constant(images), tf.constant(labels)
     per_epoch = [tf.data.Dataset.from_tensor_slices(rows).batch(batch_size) for rows in epochs]
     stream = per_epoch[0]
@@ -142,8 +158,9 @@ def _batches(images: np.ndarray, labels: np.ndarray, model_name: str, epochs: li
         stream = stream.concatenate(more)
 
     def draw(rows):
-        x = tf.cast(tf.gather(images, rows), tf.float32) / 255.0
-        return (x[..., None] if model_name != "rnn" and images.shape.rank == 3 else x), tf.gather(labels, rows)
+        x = tf.cast(tf.gather(images, rows), tf.float32) / scale
+        grey_images = scale == 255.0 and model_name != "rnn" and images.shape.rank == 3
+        return (x[..., None] if grey_images else x), tf.gather(labels, rows)
 
     return _without_autotune(stream.map(draw).prefetch(2))
 
@@ -166,7 +183,8 @@ def _test_batches(images: np.ndarray, labels: np.ndarray):
     return _without_autotune(tf.data.Dataset.from_tensor_slices((images, labels)).batch(EVAL_BATCH))
 
 
-def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final_test, on_epoch):
+def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final_test, on_epoch,
+                    task: tasks.Task = tasks.Task()):
     """A Keras callback that keeps per-epoch metrics, times and conv snapshots, and stops on divergence.
 
     fit evaluates every epoch on the curve subset; when final_test (x, y) is given, the last epoch
@@ -179,6 +197,7 @@ def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final
 
     log_every = params.get("log_every_steps")
     batch_size = params["batch_size"]
+    metric = task.metric   # the record keeps train_<metric> and test_<metric>: test_accuracy for mkreport's own
 
     class EpochRecorder(keras.callbacks.Callback):
         def __init__(self):
@@ -201,7 +220,7 @@ def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final
             if not log_every:
                 return
             count = batch + 1
-            loss_sum, accuracy_sum = float(logs["loss"]) * count, float(logs["accuracy"]) * count
+            loss_sum, accuracy_sum = float(logs["loss"]) * count, float(logs[metric]) * count
             done, previous_loss, previous_accuracy = self._epoch_sums
             windows, window_loss, window_accuracy = self._window
             windows += count - done
@@ -211,7 +230,7 @@ def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final
             if windows >= log_every:
                 step = self.epoch_index * steps_per_epoch + count
                 self.steps.append({"step": step, "samples_seen": min(step * batch_size, (self.epoch_index + 1) * samples_per_epoch),
-                                   "train_loss": window_loss / windows, "train_accuracy": window_accuracy / windows})
+                                   "train_loss": window_loss / windows, f"train_{metric}": window_accuracy / windows})
                 windows, window_loss, window_accuracy = 0, 0.0, 0.0
             self._window = (windows, window_loss, window_accuracy)
 
@@ -222,19 +241,19 @@ def _epoch_recorder(model_is_lenet: bool, params: dict, curve_images: int, final
             ended = time.perf_counter()
             eval_started = self.eval_started or ended
             test = {"test_loss": float(logs.get("val_loss", float("nan"))),
-                    "test_accuracy": float(logs.get("val_accuracy", float("nan"))),
+                    f"test_{metric}": float(logs.get(f"val_{metric}", float("nan"))),
                     "eval_seconds": ended - eval_started, "test_images": curve_images}
-            if epoch + 1 == last_epoch and final_test is not None and not diverges(test["test_loss"]):
+            if epoch + 1 == last_epoch and final_test is not None and not diverges(test["test_loss"], task):
                 started = time.perf_counter()
-                loss, accuracy = self.model.evaluate(_test_batches(*final_test), verbose=0)
-                test = {"test_loss": float(loss), "test_accuracy": float(accuracy),
+                loss, value = self.model.evaluate(_test_batches(*final_test), verbose=0)
+                test = {"test_loss": float(loss), f"test_{metric}": float(value),
                         "eval_seconds": time.perf_counter() - started, "test_images": len(final_test[1])}
-            if diverges(float(logs["loss"])) or diverges(test["test_loss"]):
+            if diverges(float(logs["loss"]), task) or diverges(test["test_loss"], task):
                 self.diverged_epoch = epoch + 1
                 self.model.stop_training = True
                 return
             self.metrics.append({"epoch": epoch + 1, "train_loss": float(logs["loss"]),
-                                 "train_accuracy": float(logs["accuracy"]), **test,
+                                 f"train_{metric}": float(logs[metric]), **test,
                                  "train_seconds": eval_started - self.started,
                                  "samples_seen": (epoch + 1) * samples_per_epoch})
             if model_is_lenet:
@@ -267,23 +286,22 @@ def train_run(params: dict, seed: int, data: Dataset,
         return dict(_fit(params, seed, data, on_epoch, threads_in_force, code), cpu_kernels=kernels)
 
 
-def compiled_model(params: dict, code: str | None = None):
-    """The run's model, checked and compiled: with the optimizer its params name and the cross-entropy its
-    head takes (logits, or a softmax's probabilities); a model its builder compiled keeps its own optimizer
-    and loss. Accuracy is the metric mkreport reads in every case."""
-    import keras
-
+def compiled_model(params: dict, code: str | None = None, scaled: bool = True, targets_shape: tuple = ()):
+    """The run's model, checked and compiled: with the optimizer its params name and the loss of its task
+    for the head it has (logits, or a softmax's or sigmoid's probabilities: experiments/tasks.py); a model
+    its builder compiled keeps its own optimizer and loss. The metric is the task's (accuracy for
+    mkreport's own runs). scaled: mkreport scales the inputs (uint8 images) before the model."""
     from .models import build_model, make_optimizer
 
+    task = tasks.of(params)
     model = build_model(params, code)
-    check_model(model, params["model"])
+    check_model(model, params["model"], task, scaled, targets_shape)
+    chosen = tasks.compile_args(task, model)
     if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
-        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=chosen["metrics"])
     else:
         model.compile(optimizer=make_optimizer(params["optimizer"], params["learning_rate"],
-                                               params.get("momentum", 0.0)),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(model)),
-                      metrics=["accuracy"])
+                                               params.get("momentum", 0.0)), **chosen)
     return model
 
 
@@ -291,21 +309,17 @@ def ends_in_softmax(model) -> bool:
     """Whether the model's last layer turns logits into probabilities (Dense(10, activation="softmax"), a
     Softmax or Activation("softmax") layer): its loss then takes probabilities (from_logits=False). Keras
     computes that loss from the logits underneath, so the numbers are those of a logits head."""
-    last = model.layers[-1] if model.layers else None
-    activation = getattr(last, "activation", None)
-    return type(last).__name__ == "Softmax" or getattr(activation, "__name__", "") == "softmax"
+    return tasks.head_activation(model) == "softmax"
 
 
-def check_model(model, name: str) -> None:
-    """Before training: ten outputs (the labels are 0–9), and no Rescaling layer where mkreport already
-    scales the images (uint8 → [0, 1]): each is one line naming the model, and the run is not trained."""
-    outputs = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
-    if outputs != NUM_CLASSES:   # 11 logits for 10 classes would train and score as if nothing were wrong
-        raise ValueError(f"the model {name!r} gives {outputs} outputs per image (its output shape "
-                         f"{model.output_shape}); the labels are 0–{NUM_CLASSES - 1}: it must end in {NUM_CLASSES} "
-                         "logits (or a softmax over 10)")
+def check_model(model, name: str, task: tasks.Task = tasks.Task(), scaled: bool = True,
+                targets_shape: tuple = ()) -> None:
+    """Before training: outputs that fit the task (ten for mkreport's own runs: the labels are 0–9), and no
+    Rescaling layer where mkreport already scales the images (uint8 → [0, 1]): each is one line naming the
+    model, and the run is not trained."""
+    tasks.check_head(task, model, name, targets_shape)
     scaling = [layer.name for layer in _all_layers(model) if type(layer).__name__ == "Rescaling"]
-    if scaling:
+    if scaling and scaled:
         raise ValueError(f"the model {name!r} has a Rescaling layer ({scaling[0]}), but mkreport already scales "
                          "the images to [0, 1] (uint8 divided by 255) before the model: they would be scaled "
                          "twice; remove the layer")
@@ -321,18 +335,25 @@ def _all_layers(model):
 def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int, code: str | None) -> dict:
     import tensorflow as tf
 
-    model = compiled_model(params, code)
+    task = tasks.of(params)
+    if code is not None:   # a user's data: its labels must fit the run's task (mkreport's own are checked)
+        from .own_code import load_module
+
+        load_module(code)   # first: the module must be the one its runs were keyed with
+        tasks.check_data(task, data.x_train, data.y_train, data.x_test, data.y_test, data.source)
+    model = compiled_model(params, code, scaled=data.x_train.dtype == np.uint8, targets_shape=data.y_train.shape[1:])
+    y_train, y_test = to_targets(data.y_train, task), to_targets(data.y_test, task)
     test_rows = fixed_test_subset(data, params["test_samples"])
     curve_rows = fixed_test_subset(data, curve_test_count(params))
-    x_curve, y_curve = to_inputs(data.x_test[curve_rows], params["model"]), data.y_test[curve_rows]
+    x_curve, y_curve = to_inputs(data.x_test[curve_rows], params["model"]), y_test[curve_rows]
     final_test = None
     if len(curve_rows) < len(test_rows):  # the curve subset is the start of the same fixed order
-        final_test = (to_inputs(data.x_test[test_rows], params["model"]), data.y_test[test_rows])
+        final_test = (to_inputs(data.x_test[test_rows], params["model"]), y_test[test_rows])
     stream = SampleStream(len(data.x_train), seed)
     epochs = [stream.take(params["samples_per_epoch"]) for _ in range(params["epochs"])]
     lenet = params["model"] == "lenet5"
-    recorder = _epoch_recorder(lenet, params, len(curve_rows), final_test, on_epoch)
-    model.fit(_batches(data.x_train, data.y_train, params["model"], epochs, params["batch_size"]), epochs=params["epochs"],
+    recorder = _epoch_recorder(lenet, params, len(curve_rows), final_test, on_epoch, task)
+    model.fit(_batches(data.x_train, y_train, params["model"], epochs, params["batch_size"]), epochs=params["epochs"],
               steps_per_epoch=-(-params["samples_per_epoch"] // params["batch_size"]),
               validation_data=_test_batches(x_curve, y_curve),
               callbacks=[recorder], shuffle=False, verbose=0)
@@ -340,13 +361,18 @@ def _fit(params: dict, seed: int, data: Dataset, on_epoch, threads_in_force: int
     # what tells a collapse (one class for every image) from a network that is merely untrained:
     # how the final network's predictions on the final test images spread over the classes
     x_final, y_final = final_test if final_test is not None else (x_curve, y_curve)
-    predicted = np.argmax(model.predict(_test_batches(x_final, y_final), verbose=0), axis=1)
+    predicted = tasks.predicted_classes(task, model.predict(_test_batches(x_final, y_final), verbose=0),
+                                        tasks.head_activation(model))
     result = {"state": "diverged" if recorder.diverged_epoch else "done", "metrics": recorder.metrics,
-              "prediction_counts": np.bincount(predicted, minlength=10).astype(int).tolist(),
+              "prediction_counts": None if predicted is None else
+              np.bincount(predicted, minlength=task.classes).astype(int).tolist(),
               "steps": [point for point in recorder.steps if math.isfinite(point["train_loss"])],
               "diverged_epoch": recorder.diverged_epoch, "parameters": int(model.count_params()),
               "threads": threads_in_force, "weights": [np.asarray(w) for w in model.get_weights()],
               "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU"}
+    if "task" in params:   # a task of a user's: the chance level its test set gives (most frequent class)
+        result["task"] = dict(task.as_params(), chance=tasks.chance(task, y_final),
+                              higher_is_better=task.higher_is_better)
     if lenet:
         snapshots = recorder.snapshots
         result["snapshots"] = {name: np.stack([s[name] for s in snapshots]) for name in snapshots[0]}

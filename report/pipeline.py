@@ -17,6 +17,8 @@ from pathlib import Path
 from .output import provenance
 from .errors import USER_ERRORS, NoResults
 from .training.execute import Executor, RunTally, train_missing
+from experiments.tasks import metric_key
+
 from .results.recorded import RECORD, record_json
 from .results.runs import run_state
 from .stats.states import CORRUPT, STALE
@@ -24,7 +26,9 @@ from .sections import with_dependencies
 from .results.workspace import Workspace
 
 CSV_COLUMNS = ("section", "config", "seed", "state", "epoch", "samples_seen", "train_loss",
-               "train_accuracy", "test_loss", "test_accuracy", "train_seconds")
+               "train_accuracy", "test_loss", "test_accuracy", "train_seconds", "metric", "train_metric", "test_metric")
+# the last three: the metric a run's task is scored by (accuracy for mkreport's own) and its values, so a
+# regression's mean absolute error has its columns too (its accuracy columns are empty)
 
 
 @dataclass
@@ -308,8 +312,10 @@ def metrics_csv(ws: Workspace) -> str:
             continue
         record = stored.record
         for epoch in record["metrics"]:
+            metric = metric_key(epoch)
             writer.writerow([spec.section, spec.label, spec.seed, record["state"]]
-                            + [epoch[c] for c in CSV_COLUMNS[4:]])
+                            + [epoch.get(c, "") for c in CSV_COLUMNS[4:-3]]
+                            + [metric, epoch[f"train_{metric}"], epoch[f"test_{metric}"]])
         if not record["metrics"]:
-            writer.writerow([spec.section, spec.label, spec.seed, record["state"]] + [""] * 7)
+            writer.writerow([spec.section, spec.label, spec.seed, record["state"]] + [""] * 10)
     return out.getvalue()

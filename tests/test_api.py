@@ -57,3 +57,22 @@ def test_an_error_is_the_command_lines_one_line_message(tmp_path):
     said = run_cli("all", "--config", missing, "--profile", "smoke", "--output", tmp_path / "output")
     said = said.stderr.strip().splitlines()
     assert said[-1] == f"mkreport: {error.value}"
+
+
+def test_progress_in_a_notebook_is_one_line_rewritten_in_place():
+    """A Jupyter or Colab cell's stream (ipykernel's OutStream, not a terminal) gets passing news as one line
+    rewritten with a carriage return, with no ANSI escape a notebook would print as text."""
+    import io
+
+    from report.training.progress import Console
+
+    OutStream = type("OutStream", (io.StringIO,), {"__module__": "ipykernel.iostream"})
+    stream = OutStream()
+    console = Console(stream)
+    for epoch in range(1, 200):
+        console.status(f"epoch {epoch}/199  loss 0.1")
+    console.say("done")
+    console.close()
+    text = stream.getvalue()
+    assert "\033" not in text and text.count("\n") == 1 and text.count("\r") >= 199
+    assert text.rstrip("\n").rsplit("\r", 1)[-1].strip() == "done"

@@ -11,7 +11,9 @@ import numpy as np  # noqa: E402
 
 DPI = 130  # sharp on paper, small enough that WeasyPrint embeds a dozen figures quickly
 METRIC_TITLES = {"train_accuracy": "train accuracy", "test_accuracy": "test accuracy",
-                 "train_loss": "train loss"}
+                 "train_loss": "train loss", "train_mae": "train mean absolute error",
+                 "test_mae": "test mean absolute error", "train_mse": "train mean squared error",
+                 "test_mse": "test mean squared error", "train_auc": "train AUC", "test_auc": "test AUC"}
 
 
 def to_png(figure) -> bytes:
@@ -26,7 +28,7 @@ LOSS_CUT = 2 * np.log(10)   # twice the loss of a uniform guess over ten classes
 
 
 def learning_curves(summaries, metrics=("train_accuracy", "test_accuracy", "train_loss"),
-                    x_label="epoch", x_scale=1.0) -> bytes:
+                    x_label="epoch", x_scale=1.0, loss_cut: float | None = LOSS_CUT) -> bytes:
     """One panel per metric; a line per configuration (mean over seeds) with a ±1 std band. Train
     metrics use the per-step points where the runs recorded them; test metrics one point per evaluation."""
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6))
@@ -48,10 +50,10 @@ def learning_curves(summaries, metrics=("train_accuracy", "test_accuracy", "trai
             axis.fill_between(x, mean - std, mean + std, color=colour, alpha=0.18, linewidth=0)
     for axis, metric in zip(np.atleast_1d(axes), metrics):
         title = METRIC_TITLES.get(metric, metric)
-        if metric.endswith("_loss") and axis.get_ylim()[1] > LOSS_CUT:
+        if loss_cut is not None and metric.endswith("_loss") and axis.get_ylim()[1] > loss_cut:
             # one spike (a diverging rate) would flatten every other curve: cut the axis, and say so
-            axis.set_ylim(bottom=max(0.0, axis.get_ylim()[0]), top=LOSS_CUT)
-            title += f" (axis cut at {LOSS_CUT:.1f} = 2 ln 10)"
+            axis.set_ylim(bottom=max(0.0, axis.get_ylim()[0]), top=loss_cut)
+            title += f" (axis cut at {loss_cut:.1f} = 2 ln 10)"
         axis.set_title(title, fontsize=10)
         axis.set_xlabel(x_label)
         axis.grid(alpha=0.3)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.tasks import metric_key
+
 FOLDER = "tensorboard"
 METRICS = {"train/loss": "train_loss", "train/accuracy": "train_accuracy",
            "test/loss": "test_loss", "test/accuracy": "test_accuracy"}
@@ -87,13 +89,15 @@ def write_run(root: Path, section: str, record: dict) -> bool:
     wall = 0.0  # fixed times: the same store gives the same event files
     events = [_summary_event(summary_v2.hparams_pb(hparams_of(record), trial_id=record["run_id"]), wall)]
     steps = record.get("steps") or []
+    metric = metric_key(record["metrics"][0]) if record["metrics"] else "accuracy"   # a task's own: mae, auc …
+    tags = {tag.replace("accuracy", metric): key.replace("accuracy", metric) for tag, key in METRICS.items()}
     for epoch in record["metrics"]:  # test metrics per evaluation; train ones too where no step points exist
-        for tag, key in METRICS.items():
+        for tag, key in tags.items():
             if not (steps and tag.startswith("train/")):
                 events.append(_scalar_event(tag, float(epoch[key]), int(epoch["samples_seen"]), wall))
-    for point in steps:  # train loss and accuracy every log_every_steps batches
-        for tag in ("train/loss", "train/accuracy"):
-            events.append(_scalar_event(tag, float(point[METRICS[tag]]), int(point["samples_seen"]), wall))
+    for point in steps:  # train loss and the metric every log_every_steps batches
+        for tag in ("train/loss", f"train/{metric}"):
+            events.append(_scalar_event(tag, float(point[tags[tag]]), int(point["samples_seen"]), wall))
     _write(folder, events)
     marker.write_text(record["key"])
     return True

@@ -114,7 +114,27 @@ class Workspace:
             if unknown:
                 raise ConfigError(f"run {spec.run_id}: params {', '.join(unknown)} are read by nothing "
                                   f"(a run's params may hold {', '.join(sorted(RUN_PARAMS))})")
-        return [(spec, run_key(spec, self.checksum(spec.dataset, spec.code))) for spec in specs]
+        planned = [(spec, run_key(spec, self.checksum(spec.dataset, spec.code))) for spec in specs]
+        self._check_tasks(specs)
+        return planned
+
+    def _check_tasks(self, specs) -> None:
+        """A user's runs: the task each names fits its data (labels, classes), before anything trains.
+        Data not on this machine (a received folder, read-only commands) is not checked."""
+        from experiments import tasks
+
+        checked = set()
+        for spec in specs:
+            data = self._datasets.get((spec.dataset, spec.code)) if spec.code else None
+            if data is None:
+                continue
+            try:
+                task = tasks.of(spec.params)
+                if (spec.dataset, spec.code, task) not in checked:
+                    tasks.check_data(task, data.x_train, data.y_train, data.x_test, data.y_test, data.source)
+                    checked.add((spec.dataset, spec.code, task))
+            except tasks.TaskError as error:
+                raise ConfigError(f"run {spec.run_id}: {error}") from None
 
     def checksum(self, name: str, code: str | None = None) -> str:
         """The dataset's checksum (what a run's key holds). A command that only reads (status, check,

@@ -11,7 +11,7 @@ from experiments.network import describe, network_of, non_default, widths_text
 
 from ..results.runs import (RunSpec, cifar10_dataset, cnn_input, format_rate, network_grid, optimizer_grid,
                             optimizer_label, precision_label, seeded, with_precision)
-from ..stats.statistics import chance_threshold
+from ..stats.statistics import CHANCE, chance_threshold
 from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
 
 TITLE = "Training LeNet5 on CIFAR10"
@@ -97,18 +97,19 @@ def config_rows(configs) -> list[dict]:
 
 
 def grid_claims(configs, test_images: int, what: str = "configuration", family: str | None = None,
-                draft: bool = False) -> list[Claim]:
+                draft: bool = False, chance: float = CHANCE) -> list[Claim]:
     """Which configurations could be the best (one family; seeds that never learned counted apart), and
     which learned, in some seeds only, stayed at chance or collapsed. draft: a draft profile's budget,
     where curves that still rise make the ranking one of learning speed: said instead of a ranking."""
-    threshold = chance_threshold(test_images)
+    threshold = chance_threshold(test_images, chance)
     rising = still_learning(configs, threshold) if draft else {}
     best = None if rising else ranking(configs, what, family, threshold)
     first = [draft_claim(configs, rising, what)] if rising else [best] if best else []
-    return first + outcome_claims(configs, threshold, test_images, best)
+    return first + outcome_claims(configs, threshold, test_images, best, chance)
 
 
-def outcome_claims(configs, threshold: float, test_images: int, best: Claim | None = None) -> list[Claim]:
+def outcome_claims(configs, threshold: float, test_images: int, best: Claim | None = None,
+                   chance: float = CHANCE) -> list[Claim]:
     """Which configurations learned in every seed, in some, or stayed at chance (and why, when the
     stored train loss shows the output collapsed to a constant)."""
     groups: dict[str, list] = {}
@@ -124,7 +125,8 @@ def outcome_claims(configs, threshold: float, test_images: int, best: Claim | No
     for config in groups.get("some seeds", []):
         claims.append(partly_learned(config.label, config.final_by_seed(), threshold, best))
     if groups.get("chance"):
-        claims.append(Claim(f"{names(values['chance'])} stayed at chance level (10%) in every seed.",
+        claims.append(Claim(f"{names(values['chance'])} stayed at chance level ({chance:.0%}"
+                            f"{'' if chance == CHANCE else ', the share of the most frequent class'}) in every seed.",
                             "chance", values["chance"]))
         collapsed = {c.label: collapse(c) for c in groups["chance"]}
         flat = [c for c in groups["chance"] if collapsed[c.label]]
@@ -151,7 +153,8 @@ def outcome_claims(configs, threshold: float, test_images: int, best: Claim | No
                 + f"; its most frequent predicted class takes {', '.join(f'{s:.0%}' for s in shares)} of the test "
                   "images (by seed)"
                 + ".", "not-learned", {config.label: config.final_values()}))
-    for kind, text in (("diverged", "diverged: a loss became non-finite or exceeded 100 × ln 10"),
+    for kind, text in (("diverged", "diverged: a loss became non-finite or exceeded 100 × ln 10" if chance == CHANCE
+                        else "diverged: a loss became non-finite or exceeded a hundred times a uniform guess's"),
                        ("failed", "failed with an error (see the table)")):
         if groups.get(kind):
             claims.append(Claim(f"{names(c.label for c in groups[kind])} {text}.", kind,

@@ -62,16 +62,62 @@ def grid(section: str, configurations: list[tuple[str, dict]], seeds: list[int],
     return seeded(section, configurations, seeds, dataset, keep_weights)
 
 
+def task(kind: str, classes: int | None = None, metric: str | None = None, loss: str | None = None) -> dict:
+    """A run's task, for kit.train_params(…, task=kit.task(…)): "classification" with classes = N (2 or
+    more; labels 0…N−1), "binary" (labels 0/1; one output — a logit or a sigmoid — or two logits; metric
+    "accuracy" or "auc") or "regression" (float targets; loss "mse" or "mae"; metric "mae" or "mse", lower
+    is better). Without one, a run is a ten-class classifier scored by accuracy."""
+    from experiments import tasks
+
+    try:
+        return tasks.make(kind, classes, metric, loss).as_params()
+    except tasks.TaskError as error:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"kit.task: {error}") from None
+
+
+def measured(records: list[dict]) -> dict | None:
+    """The task the records were trained for, as their runs recorded it (with the test set's chance level
+    and whether higher is better); None for a ten-class classifier scored by accuracy."""
+    return next((r["task"] for r in records if r.get("task")), None)
+
+
 def claims(records: list[dict], what: str = "configuration", family: str | None = None) -> list[Claim]:
     """The tested sentences mkreport's sections say of a grid: which configurations learned (above
     chance by three binomial standard deviations; a seed that did not is counted apart), and which is
     or could be the best — multiple comparisons with the best over the seeds that learned, "not
-    resolved" where seed noise cannot decide (docs/statistics.md)."""
+    resolved" where seed noise cannot decide (docs/statistics.md). For a task of your own (kit.task):
+    chance is the test set's most frequent class; an error metric ranks lowest first, with no chance rule."""
     from .cnn import grid_claims
 
     if not records:
         return []   # a section with no runs (its grid is empty): nothing to say
-    return grid_claims(by_config(records), images_tested(records), what, family or f"the {what}s of this section")
+    family = family or f"the {what}s of this section"
+    found = measured(records)
+    if found is None:
+        return grid_claims(by_config(records), images_tested(records), what, family)
+    if found["metric"] == "accuracy" and found.get("chance") is not None:
+        return grid_claims(by_config(records), images_tested(records), what, family, chance=found["chance"])
+    return _metric_claims(by_config(records), found, what, family)
+
+
+def _metric_claims(configs, found: dict, what: str, family: str) -> list[Claim]:
+    """An error metric or AUC: which could be the best by it (no equivalence margin: its units are the
+    task's), and which configurations diverged or failed."""
+    from experiments.tasks import METRIC_WORDS
+
+    from ..stats.findings import names, ranking_of
+
+    key = f"test_{found['metric']}"
+    best = ranking_of({c.label: c.final_by_seed(key) for c in configs if c.done}, what, family,
+                      higher_is_better=found["higher_is_better"], measure=METRIC_WORDS[found["metric"]], margin=0.0)
+    said = [best] if best else []
+    for state, words in (("diverged", "diverged: a loss became non-finite"), ("failed", "failed with an error (see the table)")):
+        members = [c for c in configs if c.status == state and not c.done]
+        if members:
+            said.append(Claim(f"{names(c.label for c in members)} {words}.", state, {c.label: [] for c in members}))
+    return said
 
 
 def summary(records: list[dict], what: str = "configuration", intro: str = "") -> dict:
@@ -82,6 +128,9 @@ def summary(records: list[dict], what: str = "configuration", intro: str = "") -
 
     configs = by_config(records)
     params = records[0]["params"] if records else {}
+    found = measured(records)
+    if found is not None and found["metric"] != "accuracy":
+        return _metric_summary(records, configs, params, found, what, intro)
     return {
         "intro": intro, "configs": configs, "what": what,
         "rows": config_rows(configs),
@@ -99,4 +148,38 @@ def figures(summary: dict) -> dict[str, bytes]:
     """The learning curves of every configuration (mean over seeds, ±1 std band)."""
     from ..output import figures as draw
 
-    return {"curves": draw.learning_curves(summary["configs"])}
+    metric = summary.get("metric", "accuracy")
+    if metric == "accuracy":
+        return {"curves": draw.learning_curves(summary["configs"])}
+    return {"curves": draw.learning_curves(summary["configs"], (f"train_{metric}", f"test_{metric}", "train_loss"),
+                                           loss_cut=None)}
+
+
+def _metric_summary(records, configs, params, found: dict, what: str, intro: str) -> dict:
+    """kit.summary for a task scored by another metric than accuracy (mean absolute error, AUC …)."""
+    from experiments.tasks import METRIC_WORDS
+
+    from ..stats.claims import fmt_interval, fmt_spread
+
+    metric = found["metric"]
+    key = f"test_{metric}"
+
+    def cell(config) -> str:
+        spread = config.spread(key)
+        return fmt_spread(spread) if spread.n else config.status
+
+    return {
+        "intro": intro, "configs": configs, "what": what, "metric": metric, "metric_words": METRIC_WORDS[metric],
+        "higher_is_better": found["higher_is_better"],
+        "rows": [{"label": c.label, "accuracy": cell(c), "interval": fmt_interval(c.spread(key), None if metric in ("mae", "mse") else (0.0, 1.0)),
+                  "train_accuracy": fmt_spread(c.spread(f"train_{metric}"), show_n=False), "status": c.status}
+                 for c in configs],
+        "claims": claims(records, what), "run_notes": run_notes(configs),
+        "seeds": seed_count(records), "epochs": params.get("epochs"), "samples_per_epoch": params.get("samples_per_epoch"),
+        "test_samples": images_tested(records), "batch_size": params.get("batch_size"),
+        "tables": {"grid": {"columns": ["configuration", "seeds_done", f"{key}_mean", f"{key}_std", "ci95_low",
+                                        "ci95_high", f"train_{metric}_mean", "state"],
+                            "rows": [[c.label, c.spread(key).n, c.spread(key).mean, c.spread(key).std, c.spread(key).low,
+                                      c.spread(key).high, c.spread(f"train_{metric}").mean, c.status]
+                                     for c in configs]}},
+    }

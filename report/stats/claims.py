@@ -73,9 +73,13 @@ def fmt_spread(s: Spread, show_n: bool = True) -> str:
     return f"{fmt(s.mean)}" + (f" ± {s.std:.3f}" if s.n > 1 else "") + (f" (n={s.n})" if show_n else "")
 
 
-def fmt_interval(s: Spread) -> str:
-    """The 95 % interval of the mean, shown within 0…1: an accuracy cannot leave that range."""
-    return f"[{max(0.0, s.low):.3f}, {min(1.0, s.high):.3f}]" if s.n > 1 else "one seed: no interval"
+def fmt_interval(s: Spread, within: tuple[float, float] | None = (0.0, 1.0)) -> str:
+    """The 95 % interval of the mean, shown within 0…1 (an accuracy cannot leave that range); within None:
+    as it is (an error in the targets' units)."""
+    if s.n <= 1:
+        return "one seed: no interval"
+    low, high = (s.low, s.high) if within is None else (max(within[0], s.low), min(within[1], s.high))
+    return f"[{low:.3f}, {high:.3f}]"
 
 
 def describe(label: str, values) -> str:

@@ -73,11 +73,15 @@ def _unranked_words(result) -> str:
 
 
 def ranking_of(samples: dict, what: str, family: str | None = None, threshold: float | None = None,
-               higher_is_better: bool = True) -> Claim | None:
+               higher_is_better: bool = True, measure: str = "", margin: float | None = None) -> Claim | None:
     """"Which is best" over labelled per-seed values (lists, or dicts seed → value), by multiple
     comparisons with the best (report/stats/best.py): the best, the best or within the margin of it,
-    the set that could be the best, or no ranking where fewer than two configurations have two seeds."""
+    the set that could be the best, or no ranking where fewer than two configurations have two seeds.
+    measure: the metric's words where it is not accuracy ("mean absolute error"); margin: the equivalence
+    margin in the metric's units (None: the accuracy margin; 0: none — a metric whose units the report
+    cannot judge)."""
     from .best import best_set, within_margin
+    from .families import MARGIN
 
     if not samples:
         return None
@@ -91,6 +95,9 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
         if sequence is not None:
             result = sequence.result
     name = family or f"ranking of every {what}"
+    by = f" by {measure}" if measure else ""
+    # where lower is better (an error), "above" would read wrong: a better one has a lower error
+    better = "above" if higher_is_better else f"with a lower {measure or 'value'}"
     aside = _unranked_words(result)
     family_json = {"name": name, "size": len(result.candidates) + len(result.below),
                    "comparisons": result.comparisons}
@@ -114,13 +121,17 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
         aside = _unranked_words(replace(result, unranked=never, learned={})) if never else ""
         if ranked:
             single = [label for label in finished if label not in ranked and label not in never]
-            alone = (f" ({names(single)} {'has' if len(single) == 1 else 'have'} a single finished seed)"
-                     if single else "")
+            # a configuration with more seeds of which one learned did not have "a single finished seed"
+            learned_one = [label for label in single if result.learned.get(label, (1, 1))[1] > 1]
+            plain = [label for label in single if label not in learned_one]
+            parts = ([f"{names(plain)} {'has' if len(plain) == 1 else 'have'} a single finished seed"] if plain else []) \
+                + ([f"{names(learned_one)} learned in a single seed"] if learned_one else [])
+            alone = f" ({'; '.join(parts)})" if parts else ""
             why = (f"only {ranked[0]} has more than one{' learned' if threshold is not None else ''} seed{alone}, "
                    "so nothing is ranked")
         else:
             why = f"with a single seed per {what}, nothing separates it from the others: no ranking is claimed"
-        return Claim(f"The {highest} final value, {fmt(mean)}, is that of {leader}; but {why}.{aside}", "one-seed",
+        return Claim(f"The {highest} final value{by}, {fmt(mean)}, is that of {leader}; but {why}.{aside}", "one-seed",
                      values, family={"name": name, "size": 0})
     test = (f"multiple comparisons with the best: one-sided Dunnett, {result.comparisons} "
             f"comparison{'s' if result.comparisons > 1 else ''} each, α = 0.05; {result.test}")
@@ -143,27 +154,32 @@ def ranking_of(samples: dict, what: str, family: str | None = None, threshold: f
     top = result.candidates[0]
     ranked = len(result.candidates) + len(result.below)
     if result.best:
-        return Claim(f"The best {what} is {describe(top, values[top])}: every other {what} has one above it "
-                     f"beyond seed noise, so none of them can be the best ({test}).{aside}", "best", values,
+        return Claim(f"The best {what}{by} is {describe(top, values[top])}: every other {what} has one "
+                     f"{better} {'it ' if higher_is_better else 'than it '}beyond seed noise, so none of them can be the best "
+                     f"({test}).{aside}", "best", values,
                      verdict="best", **common)
     count = len(result.candidates)
     others = [label for label in result.candidates if label != top]
     listed = names(describe(label, values[label]) for label in others) if len(others) <= 4 else names(others)
-    rest = (f"; the other {ranked - count} {_is(ranked - count)} not the best (another is above "
-            f"{'it' if ranked - count == 1 else 'each'} beyond seed noise)" if ranked > count else "")
-    if within_margin(result):
-        return Claim(f"The {what} with the {highest} mean, {describe(top, values[top])}, is the best or within "
+    pronoun = "it" if ranked - count == 1 else "each"
+    beaten = (f"another is above {pronoun}" if higher_is_better
+              else f"another has a lower {measure or 'value'} than {pronoun}")
+    rest = (f"; the other {ranked - count} {_is(ranked - count)} not the best ({beaten} beyond seed noise)"
+            if ranked > count else "")
+    if within_margin(result, MARGIN if margin is None else margin):
+        return Claim(f"The {what} with the {highest} mean{by}, {describe(top, values[top])}, is the best or within "
                      f"{result.within:.3f} of it; {listed} could also be the best{rest} ({test}).{aside}",
                      "within-margin", values, verdict="within margin", **common)
     if count == ranked:
         lead = (f"Neither {what} is separated from the other: both could be the best" if ranked == 2 else
-                f"No {what} is set aside: all {ranked} could be the best")
+                f"No {what} is set aside: all {ranked} could be the best{by}")
     else:
         everyone = names(describe(label, values[label]) for label in result.candidates) if count <= 4 else \
             names(result.candidates)
-        lead = f"{count} of the {ranked} {_plural(what, ranked)} could be the best: {everyone}{rest}"
+        lead = f"{count} of the {ranked} {_plural(what, ranked)} could be the best{by}: {everyone}{rest}"
     seeds = min(result.learned[label][0] for label in result.candidates)
-    unseen = (f" With {seeds} seeds a side, a {what} less than {result.detectable:.3f} below the best would "
+    unseen = (f" With {seeds} seeds a side, a {what} less than {result.detectable:.3f} "
+              f"{'below' if higher_is_better else 'above'} the best would "
               f"likely not be set aside." if result.detectable else "")
     return Claim(f"{lead} ({test}): the data do not resolve which is best.{unseen}{aside}",
                  "not-resolved", values, verdict="not resolved", **common)

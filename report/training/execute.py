@@ -59,6 +59,7 @@ def _run_record(spec: RunSpec, dataset, result: dict | None, error: str | None, 
     else:
         record.update(state=result["state"], metrics=result["metrics"], steps=result.get("steps", []), device=result["device"],
                       prediction_counts=result.get("prediction_counts"),
+                      **({"task": result["task"]} if result.get("task") else {}),
                       threads=result["threads"], cpu_kernels=result.get("cpu_kernels"),
                       diverged_epoch=result["diverged_epoch"], parameters=result["parameters"])
     return record

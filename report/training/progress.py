@@ -7,6 +7,10 @@ import sys
 import threading
 import time
 
+from experiments.tasks import metric_key
+
+SHORT = {"accuracy": "acc"}   # the progress line's short name of a metric (mae, mse, auc as they are)
+
 HEARTBEAT = 2.0  # seconds without a line before the console says what it is still doing
 # Without a terminal (a log file, CI) passing news is a line at most this often: a full build's log is a
 # line per run started and finished, and a progress line a minute, not a heartbeat every 2 seconds.
@@ -23,7 +27,10 @@ class Console:
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        # a Jupyter or Colab cell shows "\r" as a rewrite of the line too (not ANSI's erase): one updating line
+        self.notebook = type(self.stream).__module__.startswith("ipykernel")
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) or self.notebook
+        self._shown_width = 0
         self._lock = threading.Lock()
         self._last = time.monotonic()
         self._phase: tuple[str, float] | None = None
@@ -35,7 +42,7 @@ class Console:
 
     def _clear_status(self) -> None:
         if self._status_shown:
-            self.stream.write("\r\033[K")
+            self.stream.write("\r" + " " * self._shown_width + "\r" if self.notebook else "\r\033[K")
             self._status_shown = False
 
     def say(self, text: str) -> None:
@@ -56,7 +63,12 @@ class Console:
 
         width = shutil.get_terminal_size((100, 20)).columns - 1
         with self._lock:
-            self.stream.write("\r\033[K" + text.strip()[:width])
+            shown = text.strip()[:width]
+            if self.notebook:   # overwrite the last status with spaces where the new one is shorter
+                self.stream.write("\r" + shown.ljust(self._shown_width))
+            else:
+                self.stream.write("\r\033[K" + shown)
+            self._shown_width = len(shown)
             self.stream.flush()
             self._status_shown = True
             self._last = time.monotonic()
@@ -146,9 +158,11 @@ class Progress:
 
     def epoch(self, epochs: int, metrics: dict, run_id: str | None = None) -> None:
         """run_id names the run when several train at once, so their lines interleave legibly."""
+        metric = metric_key(metrics)
+        short = SHORT.get(metric, metric)
         self.console.status(f"    {run_id + '  ' if run_id else ''}epoch {metrics['epoch']}/{epochs}  "
-                 f"loss {metrics['train_loss']:.4f}  train acc {metrics['train_accuracy']:.3f}  "
-                 f"test acc {metrics['test_accuracy']:.3f}  ({self.timing()})")
+                 f"loss {metrics['train_loss']:.4f}  train {short} {metrics[f'train_{metric}']:.3f}  "
+                 f"test {short} {metrics[f'test_{metric}']:.3f}  ({self.timing()})")
 
     def finished(self, run_id: str, result: dict | None, wall: float, extra: str = "") -> None:
         """One line for a run that finished elsewhere (a worker process or a Ray task)."""
@@ -156,5 +170,6 @@ class Progress:
         self.finished_runs += 1
         last = result["metrics"][-1] if result and result["metrics"] else None
         self.say(f"    {run_id}  {result['state'] if result else 'failed'} in {wall:.1f}s"
-                 + (f", test acc {last['test_accuracy']:.3f}" if last else "")
+                 + (f", test {SHORT.get(metric_key(last), metric_key(last))} {last['test_' + metric_key(last)]:.3f}"
+                    if last else "")
                  + f"  ({self.finished_runs}/{self.total_runs} done, {self.timing()})" + extra)
