@@ -18,6 +18,10 @@ df = (k − 1)(b − 1); test_statistics checks it against best_set grid by grid
 Measures, as in benchmarks/statistics.py: `null` (a true best set aside, all equal), `unequal` (the worst of
 nine set aside, all equal with sds 0.5–2), `power` (2-sd gap, 3 seeds: the better one sets a given other
 aside), `set_size` (how many could be the best there).
+
+The same for `--resolve`'s rounds (report.stats.sequential.adaptive_rounds, one-way, from 3 seeds up to 10):
+each rule at the level calibrated for it (all equal, ever set aside 5 %), then `unequal` (the worst of nine
+ever set aside), and at 2- and 3-sd gaps `named` (the better one named the single best) and `runs` (extra runs).
 """
 from __future__ import annotations
 
@@ -121,10 +125,34 @@ def frontier(count: int = 20000, seed: int = 0) -> list[tuple[str, dict]]:
     return rows
 
 
+SEQUENTIAL_RULES = (("pooled (no flag)", 0.0, 0.25), ("flag 0.25, bound 0.25 (the report)", 0.25, 0.25),
+                    ("flag 0.25, bound 0.5", 0.25, 0.5), ("flag 0.5, bound 0.75", 0.5, 0.75))
+
+
+def sequential_frontier(count: int = 10000, seed: int = 0) -> list[tuple[str, dict]]:
+    from report.stats.sequential import MAX_SEEDS, adaptive_rounds, calibrate
+
+    def values(gap: float, unequal: bool, offset: int) -> np.ndarray:
+        return grids(np.random.default_rng(seed + offset), count, MAX_SEEDS, gap, unequal)
+
+    rows = []
+    for name, flag, bound in SEQUENTIAL_RULES:
+        level = calibrate(values(0.0, False, 10), 3, ALPHA, flag, bound)
+        row = {"level": level,
+               "unequal": float(adaptive_rounds(values(0.0, True, 11), 3, level, flag, bound)[0].mean(0).max())}
+        for gap in (2, 3):
+            aside, extra = adaptive_rounds(values(float(gap), False, 11 + gap), 3, level, flag, bound)
+            row[f"named ({gap} sd)"] = float((~aside[:, 0] & aside[:, 1:].all(1)).mean())
+            row[f"runs ({gap} sd)"] = float(extra.mean())
+        rows.append((name, row))
+    return rows
+
+
 def table(rows: list[tuple[str, dict]]) -> str:
     keys = list(rows[0][1])
     lines = ["| procedure | " + " | ".join(keys) + " |", "| --- |" + " --- |" * len(keys)]
     for name, row in rows:
-        lines.append(f"| {name} | " + " | ".join(f"{row[key]:.3f}" if key != "set_size" else f"{row[key]:.2f}"
+        lines.append(f"| {name} | " + " | ".join(f"{row[key]:.4f}" if key == "level" else f"{row[key]:.1f}"
+                                                  if key.startswith(("runs", "set_size")) else f"{row[key]:.3f}"
                                                   for key in keys) + " |")
     return "\n".join(lines)

@@ -295,9 +295,12 @@ def main(as_json: bool, grids: int, only: str | None = None, procedure: str | No
     if frontier:
         from .frontier import frontier as measure_frontier, table as frontier_table
 
-        rows = measure_frontier(grids)
-        print(json.dumps([{"procedure": name, **row} for name, row in rows], indent=1) if as_json
-              else frontier_table(rows))
+        from .frontier import sequential_frontier
+
+        rows, rounds = measure_frontier(grids), sequential_frontier(max(1000, grids // 10))
+        print(json.dumps([{"procedure": name, **row} for name, row in rows]
+                         + [{"procedure": name, "resolve": True, **row} for name, row in rounds], indent=1)
+              if as_json else frontier_table(rows) + "\n\n" + frontier_table(rounds))
         return
     names = set(only.split(",")) if only else None
     unknown = (names or set()) - {s[0] for s in SCENARIOS} - {"cifar10-collapse"}

@@ -2,7 +2,6 @@
 import warnings
 
 import numpy as np
-import pytest
 
 from experiments.data import Dataset
 from report.results.runs import RunSpec
@@ -57,21 +56,3 @@ def test_a_rescaling_layer_that_would_scale_twice_is_refused_before_training(tmp
             "    return keras.Model(inputs, layers.Dense(10)(layers.Flatten()(x)))\n")
     result, error, _ = train(tmp_path, "rescaled", body)
     assert result is None and "has a Rescaling layer" in error and "scaled twice; remove the layer" in error
-
-
-@pytest.mark.slow
-def test_the_keras_io_convnet_example_builds_with_its_softmax_head_and_passes_check(tmp_path, data_dir):
-    from tests.conftest import REPO, run_cli
-
-    config = REPO / "examples" / "keras-io-convnet" / "mkreport.toml"
-    common = ["--config", config, "--profile", "smoke", "--output", tmp_path / "out", "--data-dir", data_dir]
-    env = {"MKREPORT_CACHE_DIR": str(tmp_path / "cache")}
-    built = run_cli("all", *common, env=env)
-    assert built.returncode == 0, built.stderr
-    assert run_cli("check", *common, env=env).returncode == 0
-    import json
-
-    claims = json.loads((tmp_path / "out" / "claims.json").read_text())["claims"]
-    assert {c["section"] for c in claims} == {"mnist_convnet"} and claims
-    logs = "".join(p.read_text(errors="replace") for p in (tmp_path / "out" / "logs").rglob("*.log"))
-    assert "from_logits" not in logs and "failed" not in built.stdout

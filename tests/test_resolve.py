@@ -49,6 +49,15 @@ def grid_of(tmp_path, data_dir, monkeypatch, accuracy_of):
     return ws, trained
 
 
+def test_the_shipped_look_levels_are_what_the_calibration_computes():
+    """LEVELS spares a render the simulation for the usual designs: it must hold what the simulation gives."""
+    from report.stats.sequential import LEVELS, calibrated_level
+
+    assert calibrated_level(4, 3) == LEVELS[(4, 3)] and calibrated_level(2, 5) == LEVELS[(2, 5)]
+    assert look_level(9, 3) == LEVELS[(9, 3)]
+    assert all(0.05 / 9 < level < 0.05 for level in LEVELS.values())
+
+
 def test_the_look_level_is_calibrated_below_alpha_and_above_bonferroni():
     level = look_level(4, 3)
     assert 0.05 / 8 < level < 0.05 and look_level(4, 3) == level   # deterministic

@@ -120,7 +120,8 @@ def outcome_claims(configs, threshold: float, test_images: int, best: Claim | No
     if groups.get("learned"):
         claims.append(Claim(f"{len(groups['learned'])} of {len(configs)} configurations learned in every seed "
                             f"(final test accuracy above {threshold:.3f}: chance plus three binomial standard "
-                            f"deviations of {test_images:,} test images): {names(values['learned'])}.",
+                            f"deviations of {test_images:,} test {'images' if chance == CHANCE else 'examples'}): "
+                            f"{names(values['learned'])}.",
                             "learned", values["learned"]))
     for config in groups.get("some seeds", []):
         claims.append(partly_learned(config.label, config.final_by_seed(), threshold, best))

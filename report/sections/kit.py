@@ -159,8 +159,6 @@ def _metric_summary(records, configs, params, found: dict, what: str, intro: str
     """kit.summary for a task scored by another metric than accuracy (mean absolute error, AUC …)."""
     from experiments.tasks import METRIC_WORDS
 
-    from ..stats.claims import fmt_interval, fmt_spread
-
     metric = found["metric"]
     key = f"test_{metric}"
 

@@ -10,9 +10,9 @@ Asking at α at every look would set the true best aside more often than α over
 look is tested at one calibrated level α′ < α (Pocock 1977's constant boundary, applied to Hsu's
 multiple comparisons with the best; arms dropped between looks as in Magirr, Jaki & Whitehead 2012).
 look_level() computes α′ by simulation for the design's number of configurations, first-look seeds and
-MAX_SEEDS: all configurations equal (each one a true best), a seed for every configuration at every look
-(dropping the set-aside ones only removes competitors of the best, which the benchmark checks), α′ such
-that a given configuration is ever set aside α of the time. Deterministic: a fixed generator seed.
+MAX_SEEDS: all configurations equal (each one a true best), the rounds as --resolve runs them (a seed for
+each configuration that could still be the best) and the error model each look uses, α′ such that a given
+configuration is ever set aside α of the time. Deterministic: a fixed generator seed.
 
 The seeds a round adds are numbered from FIRST_ROUND_SEED (round r: FIRST_ROUND_SEED + r − 1), so the
 looks are read back from the stored runs alone: a plain build after `--resolve` uses every seed and
@@ -38,38 +38,116 @@ def is_round_seed(seed) -> bool:
     return isinstance(seed, int) and seed >= FIRST_ROUND_SEED
 
 
+# α′ of the designs a grid usually has (2–12 configurations, 2–5 first seeds, MAX_SEEDS), as look_level
+# computes them (tests/test_resolve.py recomputes some): a render then costs nothing for them; others are
+# computed on first use (a few seconds).
+LEVELS = {
+    (2, 2): 0.01171, (2, 3): 0.01451, (2, 4): 0.01724, (2, 5): 0.02023,
+    (3, 2): 0.01167, (3, 3): 0.01457, (3, 4): 0.01706, (3, 5): 0.01998,
+    (4, 2): 0.01208, (4, 3): 0.01448, (4, 4): 0.01749, (4, 5): 0.02022,
+    (5, 2): 0.01241, (5, 3): 0.01489, (5, 4): 0.01777, (5, 5): 0.02092,
+    (6, 2): 0.01286, (6, 3): 0.01547, (6, 4): 0.01826, (6, 5): 0.02137,
+    (7, 2): 0.01304, (7, 3): 0.01562, (7, 4): 0.0182, (7, 5): 0.02117,
+    (8, 2): 0.01337, (8, 3): 0.01573, (8, 4): 0.01853, (8, 5): 0.02167,
+    (9, 2): 0.01316, (9, 3): 0.01563, (9, 4): 0.01833, (9, 5): 0.02135,
+    (10, 2): 0.01323, (10, 3): 0.01574, (10, 4): 0.01831, (10, 5): 0.0215,
+    (11, 2): 0.01333, (11, 3): 0.016, (11, 4): 0.01876, (11, 5): 0.02189,
+    (12, 2): 0.01375, (12, 3): 0.01636, (12, 4): 0.01905, (12, 5): 0.0221,
+}
+
+
 @lru_cache(maxsize=64)
 def look_level(configs: int, first: int, last: int = MAX_SEEDS, alpha: float = ALPHA) -> float:
     """α′: the level of every look of a design with `configs` configurations, `first` seeds at look 0
-    and up to `last`, such that a configuration equal to the best is ever set aside α of the time."""
-    from .best import dunnett_quantile
-
+    and up to `last`, such that a configuration equal to the best is ever set aside α of the time —
+    simulated as `--resolve` runs: each round a seed for every configuration that could still be the best,
+    each look the report's error model (a pooled variance; a configuration whose seeds vary beyond the
+    others' keeps the larger variance they allow, report/stats/families.py)."""
     first = max(2, first)
     if configs < 2 or last <= first:
         return alpha
-    rng = np.random.default_rng(20261207)
-    values = rng.normal(0.0, 1.0, (CALIBRATION_GRIDS, configs, last))
-    looks = range(first, last + 1)
-    statistics = []   # per look: for each grid and configuration, (max of the others − its mean) / se
-    for n in looks:
-        x = values[:, :, :n]
-        means = x.mean(axis=2)
-        variance = ((x - means[:, :, None]) ** 2).sum(axis=(1, 2)) / (configs * (n - 1))
-        ordered = np.sort(means, axis=1)
-        top = np.where(means == ordered[:, -1:], ordered[:, -2:-1], ordered[:, -1:])
-        statistics.append((top - means) / np.sqrt(variance * 2 / n)[:, None])
+    if last == MAX_SEEDS and alpha == ALPHA and (configs, first) in LEVELS:
+        return LEVELS[(configs, first)]
+    return calibrated_level(configs, first, last, alpha)
 
-    def ever_set_aside(level: float) -> float:
-        ever = np.zeros((CALIBRATION_GRIDS, configs), bool)
-        for n, t in zip(looks, statistics):
-            ever |= t > dunnett_quantile(configs - 1, float(configs * (n - 1)), level)
-        return float(ever.mean())
 
-    low, high = alpha / len(looks), alpha     # Bonferroni over the looks is always safe
+def calibrated_level(configs: int, first: int, last: int = MAX_SEEDS, alpha: float = ALPHA) -> float:
+    """look_level's simulation (LEVELS holds its results for the usual designs)."""
+    values = np.random.default_rng(20261207).normal(0.0, 1.0, (CALIBRATION_GRIDS, configs, last))
+
+    return calibrate(values, first, alpha)
+
+
+def calibrate(values: np.ndarray, first: int, alpha: float = ALPHA, flag: float | None = None,
+              bound: float | None = None) -> float:
+    """The level at which a configuration of these all-equal grids is ever set aside α of the time over the
+    rounds (adaptive_rounds: the report's error model, or another flag and bound for the benchmark)."""
+    low, high = alpha / (values.shape[2] - first + 1), alpha     # Bonferroni over the looks is always safe
     for _ in range(14):
         middle = math.sqrt(low * high)
-        low, high = (middle, high) if ever_set_aside(middle) <= alpha else (low, middle)
+        ever = adaptive_rounds(values, first, middle, flag, bound)[0].mean()
+        low, high = (middle, high) if ever <= alpha else (low, middle)
     return round(low, 5)
+
+
+def _quantiles(comparisons: int, dfs: np.ndarray, level: float, span: tuple[int, int]) -> np.ndarray:
+    """Dunnett's quantile at each df, interpolated in 1/df between six exact ones over the design's span
+    of dfs (the same six at every look: computed once per level). Smooth in 1/df: the error is far below
+    what moves α′ at the precision it is rounded to."""
+    from .best import dunnett_quantile
+
+    anchors = np.unique(np.geomspace(span[0], span[1], 6).round())
+    exact = np.array([dunnett_quantile(comparisons, float(v), level) for v in anchors])
+    if len(anchors) == 1:
+        return np.full(len(dfs), exact[0])
+    return np.interp(1 / dfs, (1 / anchors)[::-1], exact[::-1])
+
+
+def adaptive_rounds(values: np.ndarray, first: int, level: float, flag: float | None = None,
+                    bound: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rounds of `--resolve` on simulated grids (grid × configuration × seed values, one-way), vectorized:
+    from `first` seeds, a seed for every configuration that could still be the best, each look at `level`,
+    until one is left or the candidates have every seed. A configuration whose seeds vary beyond the others'
+    pool by the F test at `flag` (report/stats/families.py FLAG; 0: never) is judged at the smallest variance
+    its seeds allow at `bound` (FLAG). Returns ([grid, configuration] ever set aside, [grid] extra runs)."""
+    from scipy import stats
+
+    from .families import FLAG
+
+    flag = FLAG if flag is None else flag
+    bound = FLAG if bound is None else bound
+    grids, configs, last = values.shape
+    extra = np.zeros(grids)
+    seeds = np.full((grids, configs), first)
+    aside = np.zeros((grids, configs), bool)
+    open_ = np.ones(grids, bool)
+    # the F quantiles at flag and bound for (one configuration's df, the others' df): every pair that can occur
+    one, rest = np.meshgrid(np.arange(1, last), np.arange(configs * (last - 1) + 1), indexing="ij")
+    flagged = stats.f.ppf(1 - flag, one, np.maximum(rest, 1)) if flag > 0 else np.full(one.shape, np.inf)
+    bounded = stats.f.ppf(1 - bound, one, np.maximum(rest, 1))
+    while True:
+        used = np.arange(last)[None, None, :] < seeds[:, :, None]
+        means = (values * used).sum(2) / seeds
+        ss = (((values - means[:, :, None]) ** 2) * used).sum(2)
+        df = (seeds - 1).sum(1)
+        pool = ss.sum(1) / df
+        others_df = df[:, None] - (seeds - 1)
+        others = (ss.sum(1)[:, None] - ss) / others_df
+        own = ss / (seeds - 1)
+        noisy = own / others > flagged[seeds - 2, others_df]
+        variance = np.where(noisy, np.maximum(pool[:, None], own / bounded[seeds - 2, others_df]), pool[:, None])
+        se = np.sqrt(variance[:, :, None] / seeds[:, :, None] + variance[:, None, :] / seeds[:, None, :])
+        d = _quantiles(configs - 1, df, level, (configs * (first - 1), configs * (last - 1)))
+        excess = means[:, None, :] - means[:, :, None] - d[:, None, None] * se
+        excess[:, np.arange(configs), np.arange(configs)] = -np.inf
+        aside |= (excess > 0).any(2) & open_[:, None]
+        candidates = ~aside
+        open_ &= ~((candidates.sum(1) <= 1) | ((seeds >= last) | aside).all(1))
+        if not open_.any():
+            return aside, extra
+        added = candidates & (seeds < last) & open_[:, None]
+        seeds += added
+        extra += added.sum(1)
 
 
 @dataclass(frozen=True)
