@@ -132,6 +132,9 @@ def check_head(task: Task, model, name: str, targets_shape: tuple = ()) -> None:
                             f"shape {tuple(targets_shape) or '(one number)'} per example: it must end in "
                             f"{wanted[0] if len(wanted) == 1 else wanted} outputs")
         return
+    if task.kind == "binary" and task.metric == "auc" and width != 1:
+        raise TaskError(f"the model {name!r} gives {width} outputs per example; a binary task scored by AUC "
+                        "needs one output (a logit, or a sigmoid's probability)")
     if width not in outputs_of(task, targets_shape):
         need = (f"{task.classes} logits (or a softmax over {task.classes})" if task.kind == "classification"
                 else "one output (a logit, or a sigmoid's probability) or two logits")

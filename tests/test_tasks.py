@@ -78,6 +78,14 @@ def test_binary_heads_a_sigmoid_and_two_logits_both_train_as_binary(tmp_path):
         assert 0 <= accuracy <= 1 and sum(result["prediction_counts"]) == 20 and len(result["prediction_counts"]) == 2
 
 
+def test_a_binary_task_scored_by_auc_records_it_and_needs_one_output(tmp_path):
+    data = features("binary", classes=2)
+    result, error = train(tmp_path, "auc", "layers.Dense(1)(x)", kit.task("binary", metric="auc"), data)
+    assert error is None and 0 <= result["metrics"][-1]["test_auc"] <= 1 and "test_accuracy" not in result["metrics"][-1]
+    result, error = train(tmp_path, "auc_two", "layers.Dense(2)(x)", kit.task("binary", metric="auc"), data)
+    assert result is None and "needs one output" in error
+
+
 def test_a_binary_model_with_three_outputs_is_refused_before_training(tmp_path):
     result, error = train(tmp_path, "three_out", "layers.Dense(3)(x)", kit.task("binary"), features("binary", 2))
     assert result is None and "gives 3 outputs per example" in error and "two logits" in error
