@@ -172,3 +172,18 @@ def test_an_error_metrics_interval_is_not_clipped_to_the_range_of_an_accuracy():
     row = kit.summary(made, what="width")["rows"][0]
     low, high = (float(x) for x in row["interval"].strip("[]").split(","))
     assert low < 50 < high and high > 1.0
+
+
+def test_a_claims_file_against_a_section_scored_by_an_error_is_not_comparable_not_a_crash():
+    """A TA's claims file speaks of accuracies; a regression section has none: every claim is said to be not
+    comparable, with why, and nothing raises."""
+    from report.claims_file import FileClaim
+    from report.stats.checks import NOT_COMPARABLE, check_all
+    from report.stats.summary import by_config
+
+    configs = by_config(records({"small": [10.0, 10.2], "large": [20.0, 20.3]}, "mae", higher=False))
+    claims = [FileClaim("diabetes", "test_accuracy", ("small",), 0.9, "1", "small reaches 0.9"),
+              FileClaim("diabetes", "best", ("small",), "small", "2", "small is the best")]
+    checked = check_all(claims, configs, lambda c: "learned")
+    assert [c.verdict for c in checked] == [NOT_COMPARABLE] * 2
+    assert all("scored by mae" in c.text for c in checked)

@@ -69,7 +69,12 @@ def check_all(claims, configs, outcome, threshold: float | None = None, theirs: 
     different = {key: (theirs[key], ours_budget[key]) for key in COMPARED
                  if key in theirs and key in ours_budget and theirs[key] != ours_budget[key]}
     found = {}
-    if different and not compare_anyway:
+    scored_by = next((r["task"]["metric"] for c in configs for r in c.records if r.get("task")), "accuracy")
+    if scored_by != "accuracy":   # a task of one's own scored by an error or AUC: the file's kinds are accuracies
+        for claim in claims:
+            found[claim] = (NOT_COMPARABLE, "—", f"this section is scored by {scored_by}, not accuracy: the claims "
+                            "file's numbers and rankings are of accuracy", {})
+    elif different and not compare_anyway:
         why = ("trained with another budget (theirs: " + budget_words(theirs) + "; ours: "
                + budget_words(ours_budget) + "); compare_anyway = true in the claims file checks them all the same")
         for claim in claims:
@@ -88,7 +93,8 @@ def check_all(claims, configs, outcome, threshold: float | None = None, theirs: 
     checks = []
     for claim in claims:
         verdict, ours, why, extra = found[claim]
-        values = {label: c.final_values() for label in claim.configs for c in configs if c.label == label}
+        values = {label: c.final_values(f"test_{scored_by}") for label in claim.configs for c in configs
+                  if c.label == label}
         checks.append(Claim(f"{claim.text}; ours: {ours} — {verdict}: {why}.", "earlier-report", values,
                             verdict=verdict, details={"number": claim.number, "claim": claim.text,
                                                       "theirs": _theirs(claim), "ours": ours, "why": why,
