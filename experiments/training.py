@@ -305,13 +305,6 @@ def compiled_model(params: dict, code: str | None = None, scaled: bool = True, t
     return model
 
 
-def ends_in_softmax(model) -> bool:
-    """Whether the model's last layer turns logits into probabilities (Dense(10, activation="softmax"), a
-    Softmax or Activation("softmax") layer): its loss then takes probabilities (from_logits=False). Keras
-    computes that loss from the logits underneath, so the numbers are those of a logits head."""
-    return tasks.head_activation(model) == "softmax"
-
-
 def check_model(model, name: str, task: tasks.Task = tasks.Task(), scaled: bool = True,
                 targets_shape: tuple = ()) -> None:
     """Before training: outputs that fit the task (ten for mkreport's own runs: the labels are 0–9), and no

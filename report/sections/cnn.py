@@ -89,10 +89,13 @@ def summarize(records: dict, analysis, settings: dict) -> dict:
     }
 
 
-def config_rows(configs) -> list[dict]:
-    """A table row per configuration: test accuracy (mean ± std), its 95 % interval, train accuracy, state."""
-    return [{"label": s.label, "accuracy": accuracy_cell(s), "interval": fmt_interval(s.spread()),
-             "train_accuracy": fmt_spread(s.spread("train_accuracy"), show_n=False), "status": s.status}
+def config_rows(configs, metric: str = "accuracy") -> list[dict]:
+    """A table row per configuration: test accuracy (or the task's metric: mean ± std), its 95 % interval
+    (within 0…1 for accuracy and AUC, as it is for an error), train accuracy (metric), state."""
+    within = None if metric in ("mae", "mse") else (0.0, 1.0)
+    return [{"label": s.label, "accuracy": accuracy_cell(s, f"test_{metric}"),
+             "interval": fmt_interval(s.spread(f"test_{metric}"), within),
+             "train_accuracy": fmt_spread(s.spread(f"train_{metric}"), show_n=False), "status": s.status}
             for s in configs]
 
 

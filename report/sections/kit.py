@@ -21,7 +21,7 @@ from __future__ import annotations
 from ..results.runs import RunSpec, seeded, with_precision
 from ..stats.claims import Claim, fmt_interval, fmt_spread, observation   # noqa: F401  (for a section's own sentences)
 from ..stats.findings import run_notes
-from ..stats.summary import ACCURACY_COLUMNS, accuracy_columns, by_config, images_tested, seed_count
+from ..stats.summary import accuracy_columns, by_config, images_tested, seed_count, value_columns
 from .config_checks import boolean, choice, listof, number, text, whole   # noqa: F401  (for a section's CHECKS)
 
 BUDGET = ("epochs", "batch_size", "samples_per_epoch", "test_samples", "log_every_steps")
@@ -122,25 +122,28 @@ def _metric_claims(configs, found: dict, what: str, family: str) -> list[Claim]:
 
 def summary(records: list[dict], what: str = "configuration", intro: str = "") -> dict:
     """Everything the default template shows: a table of every configuration (mean ± std over seeds,
-    95 % interval, train accuracy, state), the claims, the learning curves' input, the budget, and
-    tables/<section>_grid.csv."""
+    95 % interval, train accuracy — or the task's metric —, state), the claims, the learning curves' input,
+    the budget, and tables/<section>_grid.csv."""
+    from experiments.tasks import METRIC_WORDS
+
     from .cnn import config_rows
 
     configs = by_config(records)
     params = records[0]["params"] if records else {}
     found = measured(records)
-    if found is not None and found["metric"] != "accuracy":
-        return _metric_summary(records, configs, params, found, what, intro)
+    metric = found["metric"] if found else "accuracy"
+    scored = {} if metric == "accuracy" else {"metric": metric, "metric_words": METRIC_WORDS[metric],
+                                              "higher_is_better": found["higher_is_better"]}
     return {
-        "intro": intro, "configs": configs, "what": what,
-        "rows": config_rows(configs),
+        "intro": intro, "configs": configs, "what": what, **scored,
+        "rows": config_rows(configs, metric),
         "claims": claims(records, what),
         "run_notes": run_notes(configs),
         "seeds": seed_count(records), "epochs": params.get("epochs"), "samples_per_epoch": params.get("samples_per_epoch"),
         "test_samples": images_tested(records) if records else 0, "batch_size": params.get("batch_size"),
-        "tables": {"grid": {"columns": ["configuration", *ACCURACY_COLUMNS, "train_accuracy_mean", "state"],
-                            "rows": [[c.label, *accuracy_columns(c), c.spread("train_accuracy").mean, c.status]
-                                     for c in configs]}},
+        "tables": {"grid": {"columns": ["configuration", *value_columns(f"test_{metric}"), f"train_{metric}_mean", "state"],
+                            "rows": [[c.label, *accuracy_columns(c, f"test_{metric}"), c.spread(f"train_{metric}").mean,
+                                      c.status] for c in configs]}},
     }
 
 
@@ -153,31 +156,3 @@ def figures(summary: dict) -> dict[str, bytes]:
         return {"curves": draw.learning_curves(summary["configs"])}
     return {"curves": draw.learning_curves(summary["configs"], (f"train_{metric}", f"test_{metric}", "train_loss"),
                                            loss_cut=None)}
-
-
-def _metric_summary(records, configs, params, found: dict, what: str, intro: str) -> dict:
-    """kit.summary for a task scored by another metric than accuracy (mean absolute error, AUC …)."""
-    from experiments.tasks import METRIC_WORDS
-
-    metric = found["metric"]
-    key = f"test_{metric}"
-
-    def cell(config) -> str:
-        spread = config.spread(key)
-        return fmt_spread(spread) if spread.n else config.status
-
-    return {
-        "intro": intro, "configs": configs, "what": what, "metric": metric, "metric_words": METRIC_WORDS[metric],
-        "higher_is_better": found["higher_is_better"],
-        "rows": [{"label": c.label, "accuracy": cell(c), "interval": fmt_interval(c.spread(key), None if metric in ("mae", "mse") else (0.0, 1.0)),
-                  "train_accuracy": fmt_spread(c.spread(f"train_{metric}"), show_n=False), "status": c.status}
-                 for c in configs],
-        "claims": claims(records, what), "run_notes": run_notes(configs),
-        "seeds": seed_count(records), "epochs": params.get("epochs"), "samples_per_epoch": params.get("samples_per_epoch"),
-        "test_samples": images_tested(records), "batch_size": params.get("batch_size"),
-        "tables": {"grid": {"columns": ["configuration", "seeds_done", f"{key}_mean", f"{key}_std", "ci95_low",
-                                        "ci95_high", f"train_{metric}_mean", "state"],
-                            "rows": [[c.label, c.spread(key).n, c.spread(key).mean, c.spread(key).std, c.spread(key).low,
-                                      c.spread(key).high, c.spread(f"train_{metric}").mean, c.status]
-                                     for c in configs]}},
-    }

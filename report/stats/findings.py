@@ -255,9 +255,9 @@ def partly_learned(label: str, by_seed: dict, threshold: float, best: Claim | No
                  details={"learned": k, "seeds": n, "share_interval": [low, high]})
 
 
-def accuracy_cell(summary) -> str:
+def accuracy_cell(summary, metric: str = "test_accuracy") -> str:
     """'0.512 ± 0.010 (n=3)', or what happened instead of a number."""
-    s = summary.spread()
+    s = summary.spread(metric)
     if s.n == 0:
         return "failed" if summary.status == FAILED else "diverged"
     text = fmt_spread(s)

@@ -148,10 +148,15 @@ def images_tested(records: list[dict], last: bool = True) -> int:
     return params["test_samples"] if last else min(params["test_samples"], params["curve_test_samples"])
 
 
-ACCURACY_COLUMNS = ["seeds_done", "test_accuracy_mean", "test_accuracy_std", "ci95_low", "ci95_high"]
+def value_columns(metric: str = "test_accuracy") -> list[str]:
+    """The columns of accuracy_columns for a metric."""
+    return ["seeds_done", f"{metric}_mean", f"{metric}_std", "ci95_low", "ci95_high"]
 
 
-def accuracy_columns(summary: ConfigSummary) -> list:
-    """The numbers behind a table's accuracy cell: n, mean, sample std, 95 % interval (nan where undefined)."""
-    s = summary.spread()
+ACCURACY_COLUMNS = value_columns()
+
+
+def accuracy_columns(summary: ConfigSummary, metric: str = "test_accuracy") -> list:
+    """The numbers behind a table's accuracy (or metric) cell: n, mean, sample std, 95 % interval (nan where undefined)."""
+    s = summary.spread(metric)
     return [s.n, s.mean, s.std, s.low, s.high]
